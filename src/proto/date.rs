@@ -1,0 +1,252 @@
+//! HTTP dates (RFC 9110 section 5.6.7): IMF-fixdate out, all three forms in.
+
+/// Day names, Sunday first, as 1970-01-01 (day 0) was a Thursday.
+const DAYS: [&[u8; 3]; 7] = [b"Sun", b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat"];
+
+/// Full day names for RFC 850 dates, in the order of [`DAYS`].
+const LONG_DAYS: [&[u8]; 7] = [
+    b"Sunday",
+    b"Monday",
+    b"Tuesday",
+    b"Wednesday",
+    b"Thursday",
+    b"Friday",
+    b"Saturday",
+];
+
+/// Month names, January first.
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+/// 9999-12-31 23:59:59 GMT, the last instant an IMF-fixdate can show.
+const MAX_SECS: u64 = 253_402_300_799;
+
+/// Seconds in a day.
+const DAY_SECS: u64 = 86_400;
+
+/// Formats `unix_secs` as an IMF-fixdate such as `Sun, 06 Nov 1994 08:49:37 GMT`.
+/// Instants after the year 9999 are shown as its last second.
+pub(crate) fn format_http_date(unix_secs: u64) -> [u8; 29] {
+    let secs = unix_secs.min(MAX_SECS);
+    let days = secs / DAY_SECS;
+    let time = secs % DAY_SECS;
+    let (year, month, day) = civil_from_days(days);
+    let mut out = *b"Thu, 01 Jan 1970 00:00:00 GMT";
+    let weekday = DAYS.get(((days + 4) % 7) as usize).copied().unwrap_or(b"Thu");
+    let month_name = MONTHS
+        .get(month.saturating_sub(1) as usize)
+        .copied()
+        .unwrap_or(b"Jan");
+    let fields: [(usize, &[u8]); 2] = [(0, weekday), (8, month_name)];
+    for (at, text) in fields {
+        if let Some(slot) = out.get_mut(at..at + text.len()) {
+            slot.copy_from_slice(text);
+        }
+    }
+    put_digits(&mut out, 5, 2, day);
+    put_digits(&mut out, 12, 4, year);
+    put_digits(&mut out, 17, 2, time / 3600);
+    put_digits(&mut out, 20, 2, time / 60 % 60);
+    put_digits(&mut out, 23, 2, time % 60);
+    out
+}
+
+/// Writes the low `width` decimal digits of `n` into `out` at `at`, zero-padded.
+fn put_digits(out: &mut [u8], at: usize, width: usize, mut n: u64) {
+    for i in (0..width).rev() {
+        if let Some(slot) = out.get_mut(at.saturating_add(i)) {
+            *slot = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+    }
+}
+
+/// Parses an HTTP date in IMF-fixdate, RFC 850 or asctime form to seconds since the Unix
+/// epoch; `None` if malformed, out of range or before 1970. The day name must be a valid
+/// one but is not checked against the date. RFC 850 two-digit years below 70 are 20xx.
+pub(crate) fn parse_http_date(v: &[u8]) -> Option<u64> {
+    let fields = parse_imf_fixdate(v)
+        .or_else(|| parse_rfc850(v))
+        .or_else(|| parse_asctime(v))?;
+    fields.to_unix()
+}
+
+/// The fields of a parsed date, not yet range-checked.
+struct DateFields {
+    /// Year, four digits.
+    year: u64,
+    /// Month, 1 to 12.
+    month: u64,
+    /// Day of the month.
+    day: u64,
+    /// Hour.
+    hour: u64,
+    /// Minute.
+    minute: u64,
+    /// Second; 60 is a leap second.
+    second: u64,
+}
+
+impl DateFields {
+    /// Seconds since the epoch, after range checks.
+    fn to_unix(&self) -> Option<u64> {
+        let valid = self.year >= 1970
+            && self.day >= 1
+            && self.day <= days_in_month(self.year, self.month)
+            && self.hour < 24
+            && self.minute < 60
+            && self.second <= 60;
+        if !valid {
+            return None;
+        }
+        let days = days_from_civil(self.year, self.month, self.day)?;
+        days.checked_mul(DAY_SECS)?
+            .checked_add(self.hour * 3600 + self.minute * 60 + self.second)
+    }
+}
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT`.
+fn parse_imf_fixdate(v: &[u8]) -> Option<DateFields> {
+    let (day_name, rest) = v.split_at_checked(3)?;
+    DAYS.iter().position(|d| d.as_slice() == day_name)?;
+    let rest = rest.strip_prefix(b", ")?;
+    let (day, rest) = digits(rest, 2)?;
+    let rest = rest.strip_prefix(b" ")?;
+    let (month, rest) = month(rest)?;
+    let rest = rest.strip_prefix(b" ")?;
+    let (year, rest) = digits(rest, 4)?;
+    let rest = rest.strip_prefix(b" ")?;
+    let (hour, minute, second, rest) = time_of_day(rest)?;
+    (rest == b" GMT").then_some(DateFields {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+    })
+}
+
+/// `Sunday, 06-Nov-94 08:49:37 GMT`.
+fn parse_rfc850(v: &[u8]) -> Option<DateFields> {
+    let comma = v.iter().position(|&b| b == b',')?;
+    let (day_name, rest) = v.split_at_checked(comma)?;
+    LONG_DAYS.iter().position(|&d| d == day_name)?;
+    let rest = rest.strip_prefix(b", ")?;
+    let (day, rest) = digits(rest, 2)?;
+    let rest = rest.strip_prefix(b"-")?;
+    let (month, rest) = month(rest)?;
+    let rest = rest.strip_prefix(b"-")?;
+    let (short_year, rest) = digits(rest, 2)?;
+    let rest = rest.strip_prefix(b" ")?;
+    let (hour, minute, second, rest) = time_of_day(rest)?;
+    let century = if short_year < 70 { 2000 } else { 1900 };
+    (rest == b" GMT").then_some(DateFields {
+        year: century + short_year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+    })
+}
+
+/// `Sun Nov  6 08:49:37 1994`.
+fn parse_asctime(v: &[u8]) -> Option<DateFields> {
+    let (day_name, rest) = v.split_at_checked(3)?;
+    DAYS.iter().position(|d| d.as_slice() == day_name)?;
+    let rest = rest.strip_prefix(b" ")?;
+    let (month, rest) = month(rest)?;
+    let rest = rest.strip_prefix(b" ")?;
+    // The day of the month is two digits or SP and one digit.
+    let (day, rest) = match rest.strip_prefix(b" ") {
+        Some(rest) => digits(rest, 1)?,
+        None => digits(rest, 2)?,
+    };
+    let rest = rest.strip_prefix(b" ")?;
+    let (hour, minute, second, rest) = time_of_day(rest)?;
+    let rest = rest.strip_prefix(b" ")?;
+    let (year, rest) = digits(rest, 4)?;
+    rest.is_empty().then_some(DateFields {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+    })
+}
+
+/// `HH:MM:SS`, and the rest.
+fn time_of_day(v: &[u8]) -> Option<(u64, u64, u64, &[u8])> {
+    let (hour, rest) = digits(v, 2)?;
+    let (minute, rest) = digits(rest.strip_prefix(b":")?, 2)?;
+    let (second, rest) = digits(rest.strip_prefix(b":")?, 2)?;
+    Some((hour, minute, second, rest))
+}
+
+/// A month name (case-sensitive) as 1 to 12, and the rest.
+fn month(v: &[u8]) -> Option<(u64, &[u8])> {
+    let (name, rest) = v.split_at_checked(3)?;
+    let index = MONTHS.iter().position(|m| m.as_slice() == name)?;
+    Some((index as u64 + 1, rest))
+}
+
+/// Exactly `width` (at most 4) leading decimal digits as a number, and the rest.
+fn digits(v: &[u8], width: usize) -> Option<(u64, &[u8])> {
+    let (number, rest) = v.split_at_checked(width)?;
+    let value = number.iter().try_fold(0u64, |acc, &b| {
+        b.is_ascii_digit()
+            .then(|| acc * 10 + u64::from(b - b'0'))
+    })?;
+    Some((value, rest))
+}
+
+/// Whether `year` is a Gregorian leap year.
+fn is_leap(year: u64) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+/// Days in `month` (1 to 12) of `year`; 0 for an invalid month.
+fn days_in_month(year: u64, month: u64) -> u64 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap(year) => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// Days since 1970-01-01 of a valid date from 1970 on (H. Hinnant's `days_from_civil`).
+fn days_from_civil(year: u64, month: u64, day: u64) -> Option<u64> {
+    // Years start in March, so that the leap day ends a year.
+    let year = if month <= 2 { year.checked_sub(1)? } else { year };
+    let era = year / 400;
+    let year_of_era = year % 400;
+    let shifted_month = if month > 2 { month - 3 } else { month + 9 };
+    let day_of_year = (153 * shifted_month + 2) / 5 + day.checked_sub(1)?;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    (era * 146_097 + day_of_era).checked_sub(719_468)
+}
+
+/// The (year, month, day) of a day count since 1970-01-01 (H. Hinnant's
+/// `civil_from_days`); `days` must be at most `MAX_SECS / DAY_SECS`.
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let shifted = days + 719_468;
+    let era = shifted / 146_097;
+    let day_of_era = shifted % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = era * 400 + year_of_era + u64::from(month <= 2);
+    (year, month, day)
+}

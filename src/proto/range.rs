@@ -1,0 +1,108 @@
+//! The `Range` request field (RFC 9110 section 14.2), for a single byte range.
+
+use super::lex::{is_digits, list_items, trim_ows};
+
+/// What to send for a `Range` value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RangeSpec {
+    /// The whole representation, 200: no usable range (malformed, several ranges or not
+    /// in bytes), which RFC 9110 lets a server ignore.
+    Full,
+    /// Bytes `first..=last`, 206; `last` is below the length.
+    Partial {
+        /// First byte offset.
+        first: u64,
+        /// Last byte offset, inclusive.
+        last: u64,
+    },
+    /// 416: the range lies beyond the end.
+    Unsatisfiable,
+}
+
+/// Evaluates a `Range` value against a representation of `len` bytes. Only one
+/// `bytes` range is honoured; a list of more asks for multipart, which is not supported.
+pub(crate) fn parse_range(value: &[u8], len: u64) -> RangeSpec {
+    let value = trim_ows(value);
+    let Some(eq) = value.iter().position(|&b| b == b'=') else {
+        return RangeSpec::Full;
+    };
+    let Some((unit, ranges)) = value.split_at_checked(eq) else {
+        return RangeSpec::Full;
+    };
+    // Range units are case-insensitive (RFC 9110 section 14.1).
+    if !unit.eq_ignore_ascii_case(b"bytes") {
+        return RangeSpec::Full;
+    }
+    let mut ranges = list_items(ranges.get(1..).unwrap_or_default());
+    match (ranges.next(), ranges.next()) {
+        (Some(range), None) => single_range(range, len),
+        _ => RangeSpec::Full,
+    }
+}
+
+/// Evaluates `first-last`, `first-` or `-suffix_length` (RFC 9110 section 14.1.1).
+fn single_range(range: &[u8], len: u64) -> RangeSpec {
+    let Some(dash) = range.iter().position(|&b| b == b'-') else {
+        return RangeSpec::Full;
+    };
+    let Some((first, last)) = range.split_at_checked(dash) else {
+        return RangeSpec::Full;
+    };
+    let last = last.get(1..).unwrap_or_default();
+    let Some(end) = len.checked_sub(1) else {
+        // Nothing of an empty representation can be selected.
+        return if is_range_syntax(first, last) {
+            RangeSpec::Unsatisfiable
+        } else {
+            RangeSpec::Full
+        };
+    };
+    match (first, last) {
+        ([], suffix) if is_digits(suffix) => match digits_saturating(suffix) {
+            0 => RangeSpec::Unsatisfiable,
+            suffix => RangeSpec::Partial {
+                first: len.saturating_sub(suffix),
+                last: end,
+            },
+        },
+        (first, []) if is_digits(first) => from(digits_saturating(first), end, end),
+        (first, last) if is_digits(first) && is_digits(last) => {
+            let (first, last) = (digits_saturating(first), digits_saturating(last));
+            if last < first {
+                RangeSpec::Full
+            } else {
+                from(first, last.min(end), end)
+            }
+        }
+        _ => RangeSpec::Full,
+    }
+}
+
+/// `first..=last` when `first` is within the representation ending at `end`.
+fn from(first: u64, last: u64, end: u64) -> RangeSpec {
+    if first > end {
+        RangeSpec::Unsatisfiable
+    } else {
+        RangeSpec::Partial { first, last }
+    }
+}
+
+/// Whether the two sides of a dash form a well-formed range.
+fn is_range_syntax(first: &[u8], last: &[u8]) -> bool {
+    match (first, last) {
+        ([], suffix) => is_digits(suffix),
+        (first, []) => is_digits(first),
+        (first, last) => {
+            is_digits(first) && is_digits(last) && digits_saturating(first) <= digits_saturating(last)
+        }
+    }
+}
+
+/// The value of a run of digits, `u64::MAX` if larger: an offset that large lies beyond
+/// any file, and a suffix that large selects all of it.
+fn digits_saturating(digits: &[u8]) -> u64 {
+    digits.iter().fold(0u64, |acc, &b| {
+        acc.saturating_mul(10)
+            .saturating_add(u64::from(b.wrapping_sub(b'0')))
+    })
+}

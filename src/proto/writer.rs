@@ -1,0 +1,50 @@
+//! A cursor that fills a caller's buffer and reports overflow instead of panicking.
+
+/// Appends bytes to a borrowed output buffer; every method answers `None` once it is full.
+pub(crate) struct Writer<'o> {
+    /// The caller's buffer.
+    out: &'o mut [u8],
+    /// Bytes written so far, never more than `out.len()`.
+    len: usize,
+}
+
+impl<'o> Writer<'o> {
+    /// Starts writing at the beginning of `out`.
+    pub(crate) fn new(out: &'o mut [u8]) -> Self {
+        Writer { out, len: 0 }
+    }
+
+    /// Bytes written so far.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Appends `bytes`, or answers `None` (writing nothing) if they do not fit.
+    pub(crate) fn put(&mut self, bytes: &[u8]) -> Option<()> {
+        let end = self.len.checked_add(bytes.len())?;
+        self.out.get_mut(self.len..end)?.copy_from_slice(bytes);
+        self.len = end;
+        Some(())
+    }
+
+    /// Appends one byte.
+    pub(crate) fn put_byte(&mut self, byte: u8) -> Option<()> {
+        self.put(&[byte])
+    }
+
+    /// Appends `n` in decimal, without `core::fmt`.
+    pub(crate) fn put_u64(&mut self, mut n: u64) -> Option<()> {
+        // u64::MAX has 20 digits.
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        loop {
+            start = start.checked_sub(1)?;
+            *digits.get_mut(start)? = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.put(digits.get(start..)?)
+    }
+}
