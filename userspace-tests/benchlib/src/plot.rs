@@ -57,7 +57,10 @@ pub fn scatter_png(path: &Path, labels: &Labels, points: &[(f64, f64)]) -> Resul
         .map_err(err)?;
     let mut mesh = chart.configure_mesh();
     if text {
-        mesh.x_desc(labels.x).y_desc(labels.y);
+        mesh.x_desc(labels.x)
+            .y_desc(labels.y)
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{v:.0}"));
     } else {
         mesh.x_labels(0).y_labels(0);
     }
