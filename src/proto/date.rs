@@ -1,9 +1,11 @@
 //! HTTP dates (RFC 9110 section 5.6.7): IMF-fixdate out, all three forms in.
 
-/// Day names, Sunday first, as 1970-01-01 (day 0) was a Thursday.
-const DAYS: [&[u8; 3]; 7] = [b"Sun", b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat"];
+use super::writer::ascii_digit;
 
-/// Full day names for RFC 850 dates, in the order of [`DAYS`].
+/// Day names, Thursday first, as 1970-01-01 (day 0) was a Thursday.
+const DAYS: [&[u8; 3]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];
+
+/// Full day names for RFC 850 dates.
 const LONG_DAYS: [&[u8]; 7] = [
     b"Sunday",
     b"Monday",
@@ -28,23 +30,21 @@ const DAY_SECS: u64 = 86_400;
 /// Formats `unix_secs` as an IMF-fixdate such as `Sun, 06 Nov 1994 08:49:37 GMT`.
 /// Instants after the year 9999 are shown as its last second.
 pub(crate) fn format_http_date(unix_secs: u64) -> [u8; 29] {
+    let mut out = *b"Thu, 01 Jan 1970 00:00:00 GMT";
     let secs = unix_secs.min(MAX_SECS);
     let days = secs / DAY_SECS;
     let time = secs % DAY_SECS;
-    let (year, month, day) = civil_from_days(days);
-    let mut out = *b"Thu, 01 Jan 1970 00:00:00 GMT";
-    let weekday = DAYS.get(((days + 4) % 7) as usize).copied().unwrap_or(b"Thu");
+    let Some((year, month, day)) = civil_from_days(days) else {
+        return out;
+    };
+    let weekday = DAYS.get(index(days % 7)).copied().unwrap_or(b"Thu");
     let month_name = MONTHS
-        .get(month.saturating_sub(1) as usize)
+        .get(index(month.saturating_sub(1)))
         .copied()
         .unwrap_or(b"Jan");
-    let fields: [(usize, &[u8]); 2] = [(0, weekday), (8, month_name)];
-    for (at, text) in fields {
-        if let Some(slot) = out.get_mut(at..at + text.len()) {
-            slot.copy_from_slice(text);
-        }
-    }
+    put_text(&mut out, 0, weekday);
     put_digits(&mut out, 5, 2, day);
+    put_text(&mut out, 8, month_name);
     put_digits(&mut out, 12, 4, year);
     put_digits(&mut out, 17, 2, time / 3600);
     put_digits(&mut out, 20, 2, time / 60 % 60);
@@ -52,11 +52,26 @@ pub(crate) fn format_http_date(unix_secs: u64) -> [u8; 29] {
     out
 }
 
+/// `n` as an index; any value too large for `usize` indexes nothing.
+fn index(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// Copies `text` into `out` at `at`.
+fn put_text(out: &mut [u8], at: usize, text: &[u8]) {
+    let slot = at
+        .checked_add(text.len())
+        .and_then(|end| out.get_mut(at..end));
+    if let Some(slot) = slot {
+        slot.copy_from_slice(text);
+    }
+}
+
 /// Writes the low `width` decimal digits of `n` into `out` at `at`, zero-padded.
 fn put_digits(out: &mut [u8], at: usize, width: usize, mut n: u64) {
     for i in (0..width).rev() {
-        if let Some(slot) = out.get_mut(at.saturating_add(i)) {
-            *slot = b'0' + (n % 10) as u8;
+        if let Some(slot) = at.checked_add(i).and_then(|i| out.get_mut(i)) {
+            *slot = ascii_digit(n);
         }
         n /= 10;
     }
@@ -102,7 +117,9 @@ impl DateFields {
         }
         let days = days_from_civil(self.year, self.month, self.day)?;
         days.checked_mul(DAY_SECS)?
-            .checked_add(self.hour * 3600 + self.minute * 60 + self.second)
+            .checked_add(self.hour.checked_mul(3600)?)?
+            .checked_add(self.minute.checked_mul(60)?)?
+            .checked_add(self.second)
     }
 }
 
@@ -141,9 +158,12 @@ fn parse_rfc850(v: &[u8]) -> Option<DateFields> {
     let (short_year, rest) = digits(rest, 2)?;
     let rest = rest.strip_prefix(b" ")?;
     let (hour, minute, second, rest) = time_of_day(rest)?;
-    let century = if short_year < 70 { 2000 } else { 1900 };
-    (rest == b" GMT").then_some(DateFields {
-        year: century + short_year,
+    let century: u64 = if short_year < 70 { 2000 } else { 1900 };
+    if rest != b" GMT" {
+        return None;
+    }
+    Some(DateFields {
+        year: century.checked_add(short_year)?,
         month,
         day,
         hour,
@@ -190,22 +210,24 @@ fn time_of_day(v: &[u8]) -> Option<(u64, u64, u64, &[u8])> {
 fn month(v: &[u8]) -> Option<(u64, &[u8])> {
     let (name, rest) = v.split_at_checked(3)?;
     let index = MONTHS.iter().position(|m| m.as_slice() == name)?;
-    Some((index as u64 + 1, rest))
+    let month = u64::try_from(index).ok()?.checked_add(1)?;
+    Some((month, rest))
 }
 
 /// Exactly `width` (at most 4) leading decimal digits as a number, and the rest.
 fn digits(v: &[u8], width: usize) -> Option<(u64, &[u8])> {
     let (number, rest) = v.split_at_checked(width)?;
     let value = number.iter().try_fold(0u64, |acc, &b| {
-        b.is_ascii_digit()
-            .then(|| acc * 10 + u64::from(b - b'0'))
+        let digit = char::from(b).to_digit(10)?;
+        acc.checked_mul(10)?.checked_add(u64::from(digit))
     })?;
     Some((value, rest))
 }
 
 /// Whether `year` is a Gregorian leap year.
 fn is_leap(year: u64) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+    // Divisible by 4 but not by 100, or divisible by 400.
+    matches!((year % 4, year % 100, year % 400), (0, 1.., _) | (_, _, 0))
 }
 
 /// Days in `month` (1 to 12) of `year`; 0 for an invalid month.
@@ -222,31 +244,57 @@ fn days_in_month(year: u64, month: u64) -> u64 {
 /// Days since 1970-01-01 of a valid date from 1970 on (H. Hinnant's `days_from_civil`).
 fn days_from_civil(year: u64, month: u64, day: u64) -> Option<u64> {
     // Years start in March, so that the leap day ends a year.
-    let year = if month <= 2 { year.checked_sub(1)? } else { year };
+    let (year, shifted_month) = if month > 2 {
+        (year, month.checked_sub(3)?)
+    } else {
+        (year.checked_sub(1)?, month.checked_add(9)?)
+    };
     let era = year / 400;
     let year_of_era = year % 400;
-    let shifted_month = if month > 2 { month - 3 } else { month + 9 };
-    let day_of_year = (153 * shifted_month + 2) / 5 + day.checked_sub(1)?;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    (era * 146_097 + day_of_era).checked_sub(719_468)
+    let day_of_year = shifted_month
+        .checked_mul(153)?
+        .checked_add(2)?
+        .checked_div(5)?
+        .checked_add(day.checked_sub(1)?)?;
+    let day_of_era = year_of_era
+        .checked_mul(365)?
+        .checked_add(year_of_era / 4)?
+        .checked_sub(year_of_era / 100)?
+        .checked_add(day_of_year)?;
+    era.checked_mul(146_097)?
+        .checked_add(day_of_era)?
+        .checked_sub(719_468)
 }
 
 /// The (year, month, day) of a day count since 1970-01-01 (H. Hinnant's
-/// `civil_from_days`); `days` must be at most `MAX_SECS / DAY_SECS`.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let shifted = days + 719_468;
+/// `civil_from_days`).
+fn civil_from_days(days: u64) -> Option<(u64, u64, u64)> {
+    let shifted = days.checked_add(719_468)?;
     let era = shifted / 146_097;
     let day_of_era = shifted % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
+    let year_of_era = day_of_era
+        .checked_sub(day_of_era / 1460)?
+        .checked_add(day_of_era / 36_524)?
+        .checked_sub(day_of_era / 146_096)?
+        / 365;
+    let day_of_year = day_of_era.checked_sub(
+        year_of_era
+            .checked_mul(365)?
+            .checked_add(year_of_era / 4)?
+            .checked_sub(year_of_era / 100)?,
+    )?;
+    let shifted_month = day_of_year.checked_mul(5)?.checked_add(2)? / 153;
+    let day = day_of_year
+        .checked_sub(shifted_month.checked_mul(153)?.checked_add(2)? / 5)?
+        .checked_add(1)?;
+    let (month, march_based_year) = if shifted_month < 10 {
+        (shifted_month.checked_add(3)?, 0)
     } else {
-        shifted_month - 9
+        (shifted_month.checked_sub(9)?, 1)
     };
-    let year = era * 400 + year_of_era + u64::from(month <= 2);
-    (year, month, day)
+    let year = era
+        .checked_mul(400)?
+        .checked_add(year_of_era)?
+        .checked_add(march_based_year)?;
+    Some((year, month, day))
 }

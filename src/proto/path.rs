@@ -122,5 +122,7 @@ impl Iterator for Decode<'_> {
 
 /// The value of a hex digit.
 fn hex(b: u8) -> Option<u8> {
-    char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    char::from(b)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }

@@ -93,7 +93,9 @@ fn is_range_syntax(first: &[u8], last: &[u8]) -> bool {
         ([], suffix) => is_digits(suffix),
         (first, []) => is_digits(first),
         (first, last) => {
-            is_digits(first) && is_digits(last) && digits_saturating(first) <= digits_saturating(last)
+            is_digits(first)
+                && is_digits(last)
+                && digits_saturating(first) <= digits_saturating(last)
         }
     }
 }

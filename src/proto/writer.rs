@@ -39,7 +39,7 @@ impl<'o> Writer<'o> {
         let mut start = digits.len();
         loop {
             start = start.checked_sub(1)?;
-            *digits.get_mut(start)? = b'0' + (n % 10) as u8;
+            *digits.get_mut(start)? = ascii_digit(n);
             n /= 10;
             if n == 0 {
                 break;
@@ -47,4 +47,10 @@ impl<'o> Writer<'o> {
         }
         self.put(digits.get(start..)?)
     }
+}
+
+/// The ASCII digit for the last decimal digit of `n`.
+pub(crate) fn ascii_digit(n: u64) -> u8 {
+    let digit = usize::try_from(n % 10).unwrap_or(0);
+    b"0123456789".get(digit).copied().unwrap_or(b'0')
 }

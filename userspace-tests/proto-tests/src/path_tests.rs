@@ -1,1 +1,109 @@
-//! placeholder
+//! Path resolution: decoding, normalising and every rejection.
+
+use std::string::String;
+
+use crate::proto::path::{resolve, PathError, Resolved};
+use crate::proto::status::Status;
+
+/// Resolves into a 64-byte buffer and returns the name and the trailing-slash flag.
+fn resolved(path: &[u8]) -> Result<(String, bool), PathError> {
+    let mut out = [0u8; 64];
+    let Resolved {
+        len,
+        trailing_slash,
+    } = resolve(path, &mut out)?;
+    let name = out.get(..len).unwrap();
+    Ok((String::from_utf8_lossy(name).into_owned(), trailing_slash))
+}
+
+#[test]
+fn resolves_and_normalises() {
+    for (path, name, slash) in [
+        ("/", "", true),
+        ("//", "", true),
+        ("/.", "", true),
+        ("/index.html", "index.html", false),
+        ("/a/b/c.txt", "a/b/c.txt", false),
+        ("/a//b/./c/", "a/b/c", true),
+        ("/a/.", "a", true),
+        ("/a%20b", "a b", false),
+        ("/%41%62", "Ab", false),
+        ("/%e2%82%ac", "\u{20ac}", false),
+        ("/a+b", "a+b", false),
+        ("/...", "...", false),
+        ("/..a/a..", "..a/a..", false),
+        ("/%2e", "", true),
+        ("/a/%2E/", "a", true),
+    ] {
+        assert_eq!(
+            resolved(path.as_bytes()),
+            Ok((String::from(name), slash)),
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn rejections() {
+    for (path, want) in [
+        ("", PathError::BadRequest),
+        ("a/b", PathError::BadRequest),
+        ("http://h/", PathError::BadRequest),
+        ("/a%", PathError::BadRequest),
+        ("/a%2", PathError::BadRequest),
+        ("/a%zz", PathError::BadRequest),
+        ("/a%%41", PathError::BadRequest),
+        ("/a\0b", PathError::BadRequest),
+        ("/a%00b", PathError::BadRequest),
+        ("/..", PathError::Forbidden),
+        ("/../etc/passwd", PathError::Forbidden),
+        ("/a/../b", PathError::Forbidden),
+        ("/a/..", PathError::Forbidden),
+        ("/%2e%2e/x", PathError::Forbidden),
+        ("/.%2E/x", PathError::Forbidden),
+        ("/a%2fb", PathError::Forbidden),
+        ("/a%2F..%2Fb", PathError::Forbidden),
+        ("/a%5cb", PathError::Forbidden),
+        ("/a\\b", PathError::Forbidden),
+        ("/..%5c..%5cwin.ini", PathError::Forbidden),
+    ] {
+        assert_eq!(resolved(path.as_bytes()), Err(want), "{path}");
+    }
+}
+
+#[test]
+fn too_long_for_the_buffer() {
+    let mut out = [0u8; 5];
+    assert_eq!(
+        resolve(b"/abcde", &mut out),
+        Ok(Resolved {
+            len: 5,
+            trailing_slash: false
+        })
+    );
+    assert_eq!(resolve(b"/abcdef", &mut out), Err(PathError::TooLong));
+    assert_eq!(resolve(b"/ab/cde", &mut out), Err(PathError::TooLong));
+    // A forbidden path is refused as such however small the buffer.
+    assert_eq!(
+        resolve(b"/abcdefgh/../x", &mut out),
+        Err(PathError::Forbidden)
+    );
+    assert_eq!(
+        resolve(b"/abcdefgh/%00", &mut out),
+        Err(PathError::BadRequest)
+    );
+    assert_eq!(
+        resolve(b"/", &mut []),
+        Ok(Resolved {
+            len: 0,
+            trailing_slash: true
+        })
+    );
+}
+
+#[test]
+fn error_statuses() {
+    assert_eq!(PathError::BadRequest.status(), Status::BadRequest);
+    assert_eq!(PathError::Forbidden.status(), Status::Forbidden);
+    assert_eq!(PathError::TooLong.status(), Status::UriTooLong);
+}

@@ -1,1 +1,81 @@
-//! placeholder
+//! `Range` evaluation: every form and edge case of RFC 9110 section 14.
+
+use crate::proto::range::{parse_range, RangeSpec};
+
+/// A 206 answer.
+fn part(first: u64, last: u64) -> RangeSpec {
+    RangeSpec::Partial { first, last }
+}
+
+#[test]
+fn range_table() {
+    use RangeSpec::{Full, Unsatisfiable};
+    for (value, len, want) in [
+        ("bytes=0-0", 100, part(0, 0)),
+        ("bytes=0-99", 100, part(0, 99)),
+        ("bytes=10-20", 100, part(10, 20)),
+        ("bytes=10-1000", 100, part(10, 99)),
+        ("bytes=10-18446744073709551615", 100, part(10, 99)),
+        ("bytes=10-99999999999999999999999", 100, part(10, 99)),
+        ("bytes=99-", 100, part(99, 99)),
+        ("bytes=0-", 100, part(0, 99)),
+        ("bytes=-1", 100, part(99, 99)),
+        ("bytes=-10", 100, part(90, 99)),
+        ("bytes=-100", 100, part(0, 99)),
+        ("bytes=-1000", 100, part(0, 99)),
+        ("bytes=-99999999999999999999999", 100, part(0, 99)),
+        // Case-insensitive unit, optional whitespace around list elements.
+        ("Bytes=1-2", 100, part(1, 2)),
+        ("BYTES= 1-2 ", 100, part(1, 2)),
+        (" bytes=1-2,", 100, part(1, 2)),
+        ("bytes=, 1-2", 100, part(1, 2)),
+        // Beyond the end.
+        ("bytes=100-", 100, Unsatisfiable),
+        ("bytes=100-200", 100, Unsatisfiable),
+        ("bytes=99999999999999999999999-", 100, Unsatisfiable),
+        ("bytes=-0", 100, Unsatisfiable),
+        ("bytes=-000", 100, Unsatisfiable),
+        ("bytes=0-0", 0, Unsatisfiable),
+        ("bytes=0-", 0, Unsatisfiable),
+        ("bytes=-5", 0, Unsatisfiable),
+        // Ignored: served whole.
+        ("", 100, Full),
+        ("bytes", 100, Full),
+        ("bytes=", 100, Full),
+        ("bytes=-", 100, Full),
+        ("bytes=5", 100, Full),
+        ("bytes=a-b", 100, Full),
+        ("bytes=1-a", 100, Full),
+        ("bytes=+1-2", 100, Full),
+        ("bytes=1 - 2", 100, Full),
+        ("bytes =1-2", 100, Full),
+        ("bytes=5-4", 100, Full),
+        ("bytes=5-4", 0, Full),
+        ("bytes=1-2-3", 100, Full),
+        ("bytes=0-1,5-6", 100, Full),
+        ("bytes=0-1, -5", 100, Full),
+        ("items=0-1", 100, Full),
+        ("none", 100, Full),
+        ("bytes=--1", 100, Full),
+    ] {
+        assert_eq!(
+            parse_range(value.as_bytes(), len),
+            want,
+            "{value:?} of {len}"
+        );
+    }
+}
+
+#[test]
+fn huge_lengths() {
+    let len = u64::MAX;
+    assert_eq!(
+        parse_range(b"bytes=-1", len),
+        part(u64::MAX - 1, u64::MAX - 1)
+    );
+    assert_eq!(parse_range(b"bytes=0-", len), part(0, u64::MAX - 1));
+    assert_eq!(
+        parse_range(b"bytes=18446744073709551615-", len),
+        RangeSpec::Unsatisfiable
+    );
+}
