@@ -6,6 +6,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::net::{self, echo_roundtrip, read_and_verify};
+use crate::pattern;
 use crate::prng::Prng;
 use crate::report::{ensure, test, Test, TestResult};
 
@@ -29,13 +30,12 @@ pub fn suite() -> Vec<Test<Echo>> {
     ]
 }
 
-/// The byte at `offset` of the test payloads: position-dependent, so a reordering shows.
-pub fn pattern(offset: usize) -> u8 {
-    ((offset as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8
+fn pattern_bytes(len: usize) -> Vec<u8> {
+    pattern::pattern_bytes(0, len)
 }
 
-fn pattern_bytes(len: usize) -> Vec<u8> {
-    (0..len).map(pattern).collect()
+fn pattern(offset: usize) -> u8 {
+    pattern::pattern(offset as u64)
 }
 
 /// The server must close (EOF or reset) soon after we half-close, with nothing extra.

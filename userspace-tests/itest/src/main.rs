@@ -4,13 +4,24 @@
 //! test and `<N> passed, <M> failed` last; the exit status is 0 iff nothing failed.
 
 mod args;
+mod client;
 #[cfg(test)]
 mod fake_servers;
+mod fixtures;
+mod hello;
+mod hold;
+mod http_client;
+mod httpdate;
 mod kecho;
+mod khttpd;
+mod maxconn;
 mod net;
+mod pattern;
 mod prng;
 mod report;
+mod storm;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use args::Args;
@@ -52,6 +63,88 @@ fn dispatch(raw: &[String]) -> Result<i32, String> {
             let a = Args::parse(rest, &["addr", "filter"], &suite_flags)?;
             let ctx = kecho::Echo { addr: a.addr()? };
             Ok(run_suite("kecho", ctx, kecho::suite(), &selection(&a)))
+        }
+        "khttpd" => {
+            let valued = [
+                "addr",
+                "root",
+                "header-timeout",
+                "keepalive-timeout",
+                "filter",
+            ];
+            let a = Args::parse(rest, &valued, &suite_flags)?;
+            let ctx = khttpd::Http {
+                addr: a.addr()?,
+                root: PathBuf::from(a.required("root")?),
+                header_timeout: a
+                    .opt("header-timeout")
+                    .map(|_| a.num("header-timeout", 0))
+                    .transpose()?,
+                keepalive_timeout: a
+                    .opt("keepalive-timeout")
+                    .map(|_| a.num("keepalive-timeout", 0))
+                    .transpose()?,
+            };
+            let tests = khttpd::suite(&ctx);
+            Ok(run_suite("khttpd", ctx, tests, &selection(&a)))
+        }
+        "hello" => {
+            let a = Args::parse(rest, &["addr", "filter"], &suite_flags)?;
+            let ctx = khttpd::Http {
+                addr: a.addr()?,
+                root: PathBuf::new(),
+                header_timeout: None,
+                keepalive_timeout: None,
+            };
+            Ok(run_suite("hello", ctx, hello::suite(), &selection(&a)))
+        }
+        "mkroot" => {
+            let a = Args::parse(rest, &["outside", "big-mib"], &[])?;
+            let [root] = a.positional.as_slice() else {
+                return Err("mkroot takes exactly one DIR".into());
+            };
+            let outside = PathBuf::from(a.required("outside")?);
+            fixtures::make_root(root.as_ref(), &outside, a.num("big-mib", 64)?)?;
+            println!("mkroot: created {root} and {}", outside.display());
+            Ok(0)
+        }
+        "storm" => {
+            let valued = ["addr", "proto", "secs", "clients", "seed"];
+            let a = Args::parse(rest, &valued, &[])?;
+            let ctx = storm::Storm {
+                addr: a.addr()?,
+                proto: a.required("proto")?.parse()?,
+                secs: a.num("secs", 10)?,
+                clients: a.num("clients", 8)?,
+                seed: a.num("seed", 1)?,
+            };
+            let tests = storm::suite(&ctx);
+            Ok(run_suite("storm", ctx, tests, &Selection::default()))
+        }
+        "maxconn" => {
+            let a = Args::parse(rest, &["addr", "max", "proto"], &[])?;
+            let ctx = maxconn::MaxConn {
+                addr: a.addr()?,
+                max: a
+                    .required("max")?
+                    .parse()
+                    .map_err(|_| "--max: bad number")?,
+                proto: a.required("proto")?.parse()?,
+            };
+            let tests = maxconn::suite(&ctx);
+            Ok(run_suite("maxconn", ctx, tests, &Selection::default()))
+        }
+        "hold" => {
+            let a = Args::parse(rest, &["addr", "idle", "busy", "proto", "secs"], &[])?;
+            let ctx = hold::Hold {
+                addr: a.addr()?,
+                idle: a.num("idle", 0)?,
+                busy: a.num("busy", 0)?,
+                proto: a.required("proto")?.parse()?,
+                secs: a.num("secs", 30)?,
+            };
+            let tests = hold::suite(&ctx);
+            Ok(run_suite("hold", ctx, tests, &Selection::default()))
         }
         "-h" | "--help" | "help" => {
             println!("{USAGE}");

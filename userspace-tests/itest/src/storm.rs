@@ -1,0 +1,259 @@
+//! `itest storm`: hostile clients for a while, then one well-formed exchange must work.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::client::{Client, Proto};
+use crate::net::{self, is_reset};
+use crate::prng::Prng;
+use crate::report::{test, Test, TestResult};
+
+pub struct Storm {
+    pub addr: SocketAddr,
+    pub proto: Proto,
+    pub secs: u64,
+    pub clients: usize,
+    pub seed: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    connections: AtomicU64,
+    connect_errors: AtomicU64,
+    sent: AtomicU64,
+    received: AtomicU64,
+    resets: AtomicU64,
+}
+
+pub fn suite(s: &Storm) -> Vec<Test<Storm>> {
+    vec![test(s.proto.name(), s.secs + 60, run)]
+}
+
+fn run(s: &Storm) -> TestResult {
+    let counters = Arc::new(Counters::default());
+    let deadline = Instant::now() + Duration::from_secs(s.secs);
+    let threads: Vec<_> = (0..s.clients)
+        .map(|i| {
+            let (addr, proto, counters) = (s.addr, s.proto, Arc::clone(&counters));
+            let seed = s.seed.wrapping_mul(1_000_003).wrapping_add(i as u64);
+            thread::Builder::new()
+                .stack_size(256 * 1024)
+                .spawn(move || hostile_client(addr, proto, seed, deadline, &counters))
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("spawn: {e}"))?;
+    for t in threads {
+        let _ = t.join();
+    }
+    println!(
+        "storm: connections={} connect_errors={} bytes_sent={} bytes_received={} resets={}",
+        counters.connections.load(Relaxed),
+        counters.connect_errors.load(Relaxed),
+        counters.sent.load(Relaxed),
+        counters.received.load(Relaxed),
+        counters.resets.load(Relaxed),
+    );
+    final_exchange(s.addr, s.proto)
+}
+
+/// A valid exchange must complete within 10 s after the storm.
+fn final_exchange(addr: SocketAddr, proto: Proto) -> TestResult {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(Client::open(proto, addr).and_then(|mut c| c.exchange(64)));
+    });
+    rx.recv_timeout(Duration::from_secs(10))
+        .map_err(|_| "no answer within 10 s after the storm".to_string())?
+        .map_err(|e| format!("valid request after the storm: {e}"))
+}
+
+const TEMPLATES: &[&str] = &[
+    "GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+    "GET /a.txt HTTP/1.1\r\nHost: h\r\nRange: bytes=0-3\r\n\r\n",
+    "HEAD /sub HTTP/1.0\r\n\r\n",
+    "GET /big.bin HTTP/1.1\r\nHost: h\r\n\r\n",
+    "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello",
+    "GET /list/ HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc",
+    "GET /%2e%2e/x?y=1 HTTP/1.1\r\nHost: h\r\nIf-Modified-Since: x\r\n\r\n",
+];
+
+/// A plausible request (http) or payload (echo).
+fn template(proto: Proto, rng: &mut Prng) -> Vec<u8> {
+    match proto {
+        Proto::Http => TEMPLATES[rng.below(TEMPLATES.len())].as_bytes().to_vec(),
+        Proto::Echo => {
+            let len = rng.between(1, 2048);
+            rng.bytes(len)
+        }
+    }
+}
+
+/// Flips, cuts, repeats and splices control bytes into `bytes`.
+pub fn mutate(mut bytes: Vec<u8>, rng: &mut Prng) -> Vec<u8> {
+    const SPLICES: &[&[u8]] = &[b"\r", b"\n", b"\0", b"\r\n", b" ", b":", b"\r\n\r\n"];
+    for _ in 0..rng.between(1, 4) {
+        let at = rng.below(bytes.len() + 1);
+        match rng.below(4) {
+            0 if at < bytes.len() => bytes[at] = rng.next_u64() as u8,
+            1 => bytes.truncate(at),
+            2 => {
+                let end = (at + rng.between(1, 16)).min(bytes.len());
+                let piece = bytes[at..end].to_vec();
+                for _ in 0..rng.between(1, 50) {
+                    bytes.splice(at..at, piece.iter().copied());
+                }
+            }
+            _ => {
+                let s = SPLICES[rng.below(SPLICES.len())];
+                bytes.splice(at..at, s.iter().copied());
+            }
+        }
+    }
+    bytes
+}
+
+fn hostile_client(addr: SocketAddr, proto: Proto, seed: u64, deadline: Instant, c: &Counters) {
+    let mut rng = Prng::new(seed);
+    while Instant::now() < deadline {
+        c.connections.fetch_add(1, Relaxed);
+        let stream = match TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
+            Ok(s) => s,
+            Err(_) => {
+                c.connect_errors.fetch_add(1, Relaxed);
+                thread::sleep(Duration::from_millis(20));
+                continue;
+            }
+        };
+        let mut h = Hostile { stream, c };
+        if net::set_timeouts(&h.stream, Duration::from_millis(300)).is_err() {
+            continue;
+        }
+        let result = h.act(proto, &mut rng);
+        if matches!(result, Err(ref e) if is_reset(e)) {
+            c.resets.fetch_add(1, Relaxed);
+        }
+    }
+}
+
+struct Hostile<'a> {
+    stream: TcpStream,
+    c: &'a Counters,
+}
+
+impl Hostile<'_> {
+    fn act(&mut self, proto: Proto, rng: &mut Prng) -> std::io::Result<()> {
+        match rng.below(9) {
+            0 => {
+                let len = rng.between(1, 4096);
+                self.send(&rng.bytes(len))?;
+                self.drain(Duration::from_millis(200))
+            }
+            1 | 2 => {
+                let mut raw = Vec::new();
+                for _ in 0..rng.between(1, 3) {
+                    raw.extend(mutate(template(proto, rng), rng));
+                }
+                self.send(&raw)?;
+                self.drain(Duration::from_millis(300))
+            }
+            3 => {
+                let mut raw = b"GET / HTTP/1.1\r\nHost: h\r\nX-Long: ".to_vec();
+                raw.extend(std::iter::repeat_n(b'a', 20_000));
+                raw.extend_from_slice(b"\r\n\r\n");
+                self.send(&raw)?;
+                self.drain(Duration::from_millis(300))
+            }
+            4 => {
+                let raw = template(proto, rng);
+                for b in raw.iter().take(64) {
+                    self.send(&[*b])?;
+                    thread::sleep(Duration::from_millis(rng.between(1, 5) as u64));
+                }
+                self.drain(Duration::from_millis(200))
+            }
+            5 => {
+                self.send(&template(proto, rng))?;
+                self.stream.shutdown(Shutdown::Write)?;
+                self.drain(Duration::from_secs(1))
+            }
+            6 => self.send(&self.big_request(proto)),
+            7 => {
+                self.send(&self.big_request(proto))?;
+                let mut some = [0u8; 512];
+                let n = self.stream.read(&mut some)?;
+                self.c.received.fetch_add(n as u64, Relaxed);
+                net::set_linger_zero(&self.stream).map_err(std::io::Error::other)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A request that makes the server send a lot.
+    fn big_request(&self, proto: Proto) -> Vec<u8> {
+        match proto {
+            Proto::Http => b"GET /big.bin HTTP/1.1\r\nHost: h\r\n\r\n".to_vec(),
+            Proto::Echo => vec![b'e'; 256 * 1024],
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let mut off = 0;
+        while off < bytes.len() {
+            let n = self.stream.write(&bytes[off..])?;
+            self.c.sent.fetch_add(n as u64, Relaxed);
+            off += n;
+        }
+        Ok(())
+    }
+
+    /// Reads whatever comes for up to `within`; stops at EOF.
+    fn drain(&mut self, within: Duration) -> std::io::Result<()> {
+        let end = Instant::now() + within;
+        let mut buf = [0u8; 16 * 1024];
+        while Instant::now() < end {
+            match self.stream.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => {
+                    self.c.received.fetch_add(n as u64, Relaxed);
+                }
+                Err(e) if net::is_timeout(&e) => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fake_servers;
+
+    #[test]
+    fn mutations_are_deterministic_and_bounded() {
+        let a = mutate(TEMPLATES[0].as_bytes().to_vec(), &mut Prng::new(9));
+        let b = mutate(TEMPLATES[0].as_bytes().to_vec(), &mut Prng::new(9));
+        assert_eq!(a, b);
+        let mut rng = Prng::new(3);
+        for _ in 0..1000 {
+            assert!(mutate(TEMPLATES[1].as_bytes().to_vec(), &mut rng).len() < 4096);
+        }
+    }
+
+    #[test]
+    fn storm_against_echo_passes() {
+        let addr = fake_servers::echo();
+        let s = Storm {
+            addr,
+            proto: Proto::Echo,
+            secs: 2,
+            clients: 4,
+            seed: 1,
+        };
+        assert_eq!(run(&s), Ok(()));
+    }
+}
