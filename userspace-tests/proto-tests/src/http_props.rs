@@ -99,15 +99,29 @@ proptest! {
         }
         check_answer(&buf, &Limits::DEFAULT);
         check_answer(&buf, &SMALL);
+        // Whenever the mutant is still a complete head, its proper prefixes are Partial.
+        for limits in [&Limits::DEFAULT, &SMALL] {
+            if let Parsed::Complete { head_len, .. } = parse(&buf, limits) {
+                for cut in 0..head_len {
+                    prop_assert_eq!(parse(buf.get(..cut).unwrap(), limits), Parsed::Partial);
+                }
+            }
+        }
     }
 
     /// A path that resolves never holds a `..` segment, a leading `/` or a NUL.
     #[test]
     fn resolve_stays_inside(
-        path in prop::collection::vec(
-            prop::sample::select(&b"/./..%2e%2E%2f%5c%00%41a\\\0"[..]),
-            0..40,
-        ),
+        path in prop_oneof![
+            prop::collection::vec(
+                prop::sample::select(&b"/./..%2e%2E%2f%5c%00%41a\\\0"[..]),
+                0..40,
+            ),
+            prop::collection::vec(any::<u8>(), 0..60).prop_map(|mut bytes| {
+                bytes.insert(0, b'/');
+                bytes
+            }),
+        ],
     ) {
         let mut out = [0u8; 64];
         if let Ok(resolved) = resolve(&path, &mut out) {

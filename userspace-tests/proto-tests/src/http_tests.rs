@@ -46,6 +46,20 @@ fn check_rejects(limits: &Limits, table: &[(&str, &[u8], u16)]) {
 }
 
 #[test]
+fn default_limits() {
+    let Limits {
+        max_target,
+        max_head,
+        max_headers,
+        max_body,
+    } = Limits::DEFAULT;
+    assert_eq!(
+        (max_target, max_head, max_headers, max_body),
+        (8192, 16384, 64, 1 << 20)
+    );
+}
+
+#[test]
 fn simple_get() {
     let raw = b"GET /index.html?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n";
     let (req, len) = complete(raw);
@@ -347,6 +361,12 @@ fn framing_rejects() {
             ("TE lower-case name", b"POST / HTTP/1.1\r\nHost: a\r\ntransfer-encoding: chunked\r\n\r\n", 501),
             ("TE in 1.0", b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 501),
             ("TE with space before colon", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n", 400),
+            ("TE with tab value", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\tchunked\r\n\r\n", 501),
+            ("TE and CL in 1.0", b"POST / HTTP/1.0\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+            ("vertical tab in TE name", b"POST / HTTP/1.1\r\nHost: a\r\n\x0bTransfer-Encoding: chunked\r\n\r\n", 400),
+            ("TE folded onto a field", b"POST / HTTP/1.1\r\nHost: a\r\nX: y\r\n Transfer-Encoding: chunked\r\n\r\n", 400),
+            ("CL with tab before colon", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length\t: 3\r\n\r\n", 400),
+            ("CL split by bare CR", b"POST / HTTP/1.1\r\nHost: a\r\nX: y\rContent-Length: 3\r\n\r\n", 400),
             ("CL too large", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1048577\r\n\r\n", 413),
             ("CL u64 max", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 18446744073709551615\r\n\r\n", 413),
         ],
@@ -631,5 +651,19 @@ fn status_codes_and_reasons() {
         ),
     ] {
         assert_eq!((status.code(), status.reason()), (code, reason));
+    }
+}
+
+#[test]
+fn bare_cr_and_nul_refused_before_line_ends() {
+    // Other checks also refuse these once the line is complete; here the line is not.
+    for raw in [
+        &b"GET /\rx"[..],
+        b"\r\r",
+        b"GET /\0",
+        b"GET / HTTP/1.1\r\nHost: a\rb",
+        b"GET / HTTP/1.1\r\nHost: a\r\nX: \0",
+    ] {
+        assert_eq!(reject_with(raw, &Limits::DEFAULT), Some(400), "{}", show(raw));
     }
 }
