@@ -664,6 +664,11 @@ fn bare_cr_and_nul_refused_before_line_ends() {
         b"GET / HTTP/1.1\r\nHost: a\rb",
         b"GET / HTTP/1.1\r\nHost: a\r\nX: \0",
     ] {
-        assert_eq!(reject_with(raw, &Limits::DEFAULT), Some(400), "{}", show(raw));
+        assert_eq!(
+            reject_with(raw, &Limits::DEFAULT),
+            Some(400),
+            "{}",
+            show(raw)
+        );
     }
 }
