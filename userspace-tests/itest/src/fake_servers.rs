@@ -48,3 +48,30 @@ pub fn lossy_echo() -> SocketAddr {
         }
     })
 }
+
+/// A hello-mode HTTP server: every request gets a small 200; HTTP/1.0 closes.
+pub fn hello_http() -> SocketAddr {
+    spawn(|mut s| {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+                buf.drain(..end + 4);
+                let close = head.lines().next().is_some_and(|l| l.ends_with("HTTP/1.0"));
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\nServer: fake\r\n\
+                     Content-Type: text/plain\r\nContent-Length: 6\r\nConnection: {}\r\n\r\nhello\n",
+                    if close { "close" } else { "keep-alive" }
+                );
+                if s.write_all(reply.as_bytes()).is_err() || close {
+                    return;
+                }
+            }
+            match s.read(&mut chunk) {
+                Ok(n @ 1..) => buf.extend_from_slice(&chunk[..n]),
+                _ => return,
+            }
+        }
+    })
+}

@@ -52,3 +52,37 @@ fn http10_closes(c: &Http) -> TestResult {
     expect_hello(&conn.response()?)?;
     conn.expect_closed(CLOSE_WITHIN).map(|_| ())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fake_servers;
+    use crate::report::{run_suite, Selection};
+
+    fn ctx(addr: std::net::SocketAddr) -> Http {
+        Http {
+            addr,
+            root: Default::default(),
+            header_timeout: None,
+            keepalive_timeout: None,
+        }
+    }
+
+    #[test]
+    fn passes_against_a_hello_server() {
+        let addr = fake_servers::hello_http();
+        assert_eq!(
+            run_suite("hello", ctx(addr), suite(), &Selection::default()),
+            0
+        );
+    }
+
+    #[test]
+    fn fails_against_an_echo_server() {
+        let addr = fake_servers::echo();
+        assert_eq!(
+            run_suite("hello", ctx(addr), suite(), &Selection::default()),
+            1
+        );
+    }
+}

@@ -46,8 +46,13 @@ fn over_limit_refused(m: &MaxConn) -> TestResult {
     match m.proto {
         Proto::Echo => {
             let _ = extra.stream().write_all(b"over the limit");
-            let (echoed, _) = net::read_to_close(extra.stream(), Duration::from_secs(5))
-                .map_err(|e| format!("connection {} beyond the limit: {e}", m.max + 1))?;
+            let (echoed, _) =
+                net::read_to_close(extra.stream(), Duration::from_secs(5)).map_err(|e| {
+                    format!(
+                        "connection {} beyond the limit was not closed: {e}",
+                        m.max + 1
+                    )
+                })?;
             ensure(echoed.is_empty(), || {
                 format!(
                     "connection beyond the limit was echoed {} bytes",

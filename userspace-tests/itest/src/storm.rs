@@ -210,8 +210,10 @@ impl Hostile<'_> {
         Ok(())
     }
 
-    /// Reads whatever comes for up to `within`; stops at EOF.
+    /// Reads whatever comes for up to `within`; stops at EOF or after 100 ms of silence.
     fn drain(&mut self, within: Duration) -> std::io::Result<()> {
+        self.stream
+            .set_read_timeout(Some(Duration::from_millis(100)))?;
         let end = Instant::now() + within;
         let mut buf = [0u8; 16 * 1024];
         while Instant::now() < end {

@@ -63,7 +63,8 @@ fn secret_path(c: &Http) -> Result<String, String> {
 
 /// A target climbing out of the root with enough `step`s, then down to the secret.
 fn dotdot(c: &Http, step: &str) -> Result<String, String> {
-    let depth = c.root.components().count() + 2;
+    let root = c.root.canonicalize().unwrap_or_else(|_| c.root.clone());
+    let depth = root.components().count() + 2;
     Ok(format!("/{}{}", step.repeat(depth), secret_path(c)?))
 }
 
