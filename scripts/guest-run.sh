@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs inside the guest: the command from OUT/cmd.sh, then saves its status and dmesg to OUT.
+out=$1
+ulimit -n 1048576 2>/dev/null || ulimit -n 65536
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug 2>/dev/null
+export KTCP_GUEST=1 KTCP_OUT=$out
+bash -e "$out/cmd.sh"
+rc=$?
+# Let deferred reports (kmemleak scan, workqueue watchdog) reach the log first.
+if [ -w /sys/kernel/debug/kmemleak ]; then
+  echo scan >/sys/kernel/debug/kmemleak; sleep 1; echo scan >/sys/kernel/debug/kmemleak
+  cat /sys/kernel/debug/kmemleak >"$out/kmemleak.txt"
+fi
+dmesg >"$out/dmesg.txt"
+[ -s "$out/kmemleak.txt" ] && cat "$out/kmemleak.txt" >>"$out/dmesg.txt"
+echo "$rc" >"$out/rc"
+sync

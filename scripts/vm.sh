@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Run a command as root inside a virtme-ng guest on the cached kernel, then scan its dmesg.
+# Usage: scripts/vm.sh [--flavour perf|debug] [--timeout SECONDS] [--mem SIZE] [CMD...]
+# Without CMD: an interactive shell. The guest starts in the repo root with 2 vCPUs; TCG unless
+# this CPU offers vmx/svm (KVM) and KTCP_NO_KVM is unset. Exits with CMD's status, or 1 when
+# the guest's dmesg shows a kernel report (the offending lines are printed).
+source "$(dirname "$0")/common.sh"
+
+flavour=debug timeout=1800 mem=4G
+while [ $# -gt 0 ]; do
+  case $1 in
+    --flavour) flavour=$2; shift 2;;
+    --timeout) timeout=$2; shift 2;;
+    --mem) mem=$2; shift 2;;
+    --) shift; break;;
+    *) break;;
+  esac
+done
+cmd="$*"
+
+kdir=$(bash "$KTCP_ROOT/scripts/kernel.sh" "$flavour" --print-dir) || die "no $flavour kernel: run 'make kernel'"
+out=$KTCP_ROOT/build/vm-$flavour
+rm -rf "$out" && mkdir -p "$out"
+
+accel=(--disable-kvm)
+if grep -qE '\b(vmx|svm)\b' /proc/cpuinfo && [ -w /dev/kvm ] && [ -z "${KTCP_NO_KVM:-}" ]; then accel=(); fi
+
+vng=(vng --run "$kdir/arch/x86/boot/bzImage" --cpus 2 --memory "$mem" "${accel[@]}"
+     --rwdir "$out" --cwd "$KTCP_ROOT" --append "panic_on_warn=0 kfence.sample_interval=10")
+if [ -z "$cmd" ]; then
+  exec "${vng[@]}"
+fi
+
+# The wrapper records CMD's status and the guest's dmesg in the shared directory.
+printf '%s\n' "$cmd" >"$out/cmd.sh"
+wrapper="bash $KTCP_ROOT/scripts/guest-run.sh $out"
+stage "vm ($flavour, ${accel[*]:-kvm}): $cmd"
+set +e
+timeout --foreground -k 10 "$timeout" "${vng[@]}" --exec "$wrapper" </dev/null
+vng_rc=$?
+set -e
+[ -f "$out/rc" ] || { echo "vm: the guest did not finish (vng status $vng_rc, timeout ${timeout}s)"; \
+  [ -f "$out/dmesg.txt" ] && tail -n 40 "$out/dmesg.txt"; exit 1; }
+rc=$(cat "$out/rc")
+if bash "$KTCP_ROOT/scripts/dmesg-scan.sh" "$out/dmesg.txt"; then
+  stage "vm: guest dmesg clean ($(wc -l <"$out/dmesg.txt") lines, saved in $out/dmesg.txt)"
+else
+  echo "vm: kernel reports in the guest's dmesg (full log: $out/dmesg.txt)"
+  rc=1
+fi
+exit "$rc"

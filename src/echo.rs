@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The echo protocol: every byte received is sent back, in order, until the peer closes.
+
+use crate::{
+    clock,
+    conn::{Session, Step},
+    net::Stream,
+};
+use core::sync::atomic::{AtomicU64, Ordering};
+use kernel::c_str;
+use kernel::{prelude::*, str::CStr};
+
+/// Bytes read per `recv`; the buffer exists only while the connection has data in flight.
+const BUF_SIZE: usize = 16 * 1024;
+/// Bytes echoed per run before the work item yields to other connections.
+const BUDGET: usize = 256 * 1024;
+
+/// Counters shared by all echo connections.
+#[derive(Default)]
+pub(crate) struct EchoShared {
+    /// Bytes echoed back.
+    bytes: AtomicU64,
+    /// Connections closed on a socket error (reset, ...) rather than a clean EOF.
+    errors: AtomicU64,
+}
+
+/// One echo connection: bytes received but not yet sent back.
+pub(crate) struct Echo {
+    /// Allocated while data is in flight, dropped when the connection goes idle.
+    buf: Option<KVec<u8>>,
+    len: usize,
+    sent: usize,
+}
+
+impl Echo {
+    /// Sends what is pending; `Some(step)` when the run must end here.
+    fn flush(&mut self, stream: &Stream, shared: &EchoShared) -> Option<Step> {
+        let buf = self.buf.as_ref()?;
+        while let Some(rest) = buf.get(self.sent..self.len).filter(|rest| !rest.is_empty()) {
+            match stream.send(rest, false) {
+                Ok(n) => {
+                    self.sent += n;
+                    shared.bytes.fetch_add(n as u64, Ordering::Relaxed);
+                }
+                Err(e) if e == EAGAIN => return Some(Step::Wait(clock::NEVER)),
+                Err(_) => return Some(fail(shared)),
+            }
+        }
+        None
+    }
+
+    /// Receives the next chunk, allocating the buffer if the connection was idle.
+    fn fill(&mut self, stream: &Stream) -> Result<usize> {
+        self.len = 0;
+        self.sent = 0;
+        let buf = match &mut self.buf {
+            Some(buf) => buf,
+            buf @ None => buf.insert(KVec::from_elem(0, BUF_SIZE, GFP_KERNEL)?),
+        };
+        let n = stream.recv(buf.as_mut_slice())?;
+        self.len = n;
+        Ok(n)
+    }
+}
+
+fn fail(shared: &EchoShared) -> Step {
+    shared.errors.fetch_add(1, Ordering::Relaxed);
+    Step::Close
+}
+
+impl Session for Echo {
+    type Shared = EchoShared;
+
+    fn new(_shared: &EchoShared) -> Self {
+        Self { buf: None, len: 0, sent: 0 }
+    }
+
+    fn on_ready(&mut self, stream: &Stream, shared: &EchoShared) -> Step {
+        let mut budget = BUDGET;
+        loop {
+            if let Some(step) = self.flush(stream, shared) {
+                return step;
+            }
+            if budget == 0 {
+                return Step::Yield;
+            }
+            match self.fill(stream) {
+                Ok(0) => return Step::Close,
+                Ok(n) => budget = budget.saturating_sub(n),
+                Err(e) if e == EAGAIN => {
+                    // Idle: hold no buffer while waiting.
+                    self.buf = None;
+                    return Step::Wait(clock::NEVER);
+                }
+                Err(_) => return fail(shared),
+            }
+        }
+    }
+
+    fn on_timeout(&mut self, _stream: &Stream, _shared: &EchoShared) {}
+
+    fn refuse(_stream: &Stream, _shared: &EchoShared) {}
+
+    fn counters<'a>(shared: &'a EchoShared, add: &mut dyn FnMut(&'static CStr, &'a AtomicU64)) {
+        add(c_str!("bytes"), &shared.bytes);
+        add(c_str!("errors"), &shared.errors);
+    }
+}
