@@ -14,7 +14,7 @@ use kernel::{bindings, error::from_err_ptr, error::to_result, prelude::*, str::C
 extern "C" {
     fn ktcp_kern_path_dir(name: *const c_char, out: *mut c_void) -> i32;
     fn ktcp_path_lookup_beneath(root: *const c_void, name: *const c_char, out: *mut c_void) -> i32;
-    fn ktcp_current_cred().cast() -> *const c_void;
+    fn ktcp_current_cred() -> *const c_void;
 }
 
 /// An owned `struct path` reference, put on drop.
