@@ -7,6 +7,7 @@ use kernel::bindings;
 extern "C" {
     fn ktcp_jiffies64() -> u64;
     fn ktcp_msecs_to_jiffies(ms: core::ffi::c_uint) -> core::ffi::c_ulong;
+    fn ktcp_jiffies_to_msecs(jiffies: core::ffi::c_ulong) -> core::ffi::c_uint;
 }
 
 /// A point in time in jiffies; `NEVER` is no deadline.
@@ -35,6 +36,12 @@ pub(crate) fn after_ms(ms: u32) -> Deadline {
 pub(crate) fn ms_to_jiffies(ms: u32) -> usize {
     // SAFETY: pure conversion; no preconditions.
     unsafe { ktcp_msecs_to_jiffies(ms) as usize }
+}
+
+/// Milliseconds in `jiffies`.
+pub(crate) fn jiffies_to_ms(jiffies: u64) -> u64 {
+    // SAFETY: pure conversion; no preconditions.
+    u64::from(unsafe { ktcp_jiffies_to_msecs(jiffies as core::ffi::c_ulong) })
 }
 
 /// Seconds since the Unix epoch (wall clock).

@@ -51,6 +51,11 @@ unsigned long ktcp_msecs_to_jiffies(unsigned int ms)
 	return msecs_to_jiffies(ms);
 }
 
+unsigned int ktcp_jiffies_to_msecs(unsigned long j)
+{
+	return jiffies_to_msecs(j);
+}
+
 struct dentry *ktcp_debugfs_dir(const char *name)
 {
 	return debugfs_create_dir(name, NULL);

@@ -20,6 +20,7 @@ void ktcp_sock_set_rcvtimeo(struct socket *sock, long timeo);
 void ktcp_init_wait_entry(struct wait_queue_entry *entry, wait_queue_func_t func);
 u64 ktcp_jiffies64(void);
 unsigned long ktcp_msecs_to_jiffies(unsigned int ms);
+unsigned int ktcp_jiffies_to_msecs(unsigned long j);
 struct dentry *ktcp_debugfs_dir(const char *name);
 void ktcp_debugfs_u64(const char *name, struct dentry *dir, u64 *value);
 void ktcp_debugfs_remove(struct dentry *dir);

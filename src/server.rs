@@ -43,8 +43,8 @@ pub(crate) struct Server<S: Session> {
     thread: Option<KThread<AcceptLoop<S>>>,
     listener: Arc<Listener>,
     core: Arc<Core<S>>,
-    // Declared last: destroyed after everything above, draining the connections' runs.
-    _queue: OwnedQueue,
+    /// Destroyed last (in `drop`), draining the connections' queued runs.
+    queue: Option<OwnedQueue>,
 }
 
 impl<S: Session> Server<S> {
@@ -64,19 +64,24 @@ impl<S: Session> Server<S> {
         let accept = AcceptLoop { listener: listener.clone(), core: core.clone() };
         let thread = KThread::spawn(config.name, accept)?;
         let stats = StatsDir::new(config.name, core.clone());
-        Ok(Self { stats: Some(stats), thread: Some(thread), listener, core, _queue: queue })
+        Ok(Self { stats: Some(stats), thread: Some(thread), listener, core, queue: Some(queue) })
     }
 }
 
 impl<S: Session> Drop for Server<S> {
     fn drop(&mut self) {
+        let started = clock::now();
         drop(self.stats.take());
         self.listener.shutdown();
         drop(self.thread.take());
+        let live = self.core.stats.active.load(Ordering::Relaxed);
         self.core.close_all();
+        drop(self.queue.take());
         let stats = &self.core.stats;
         pr_info!(
-            "stopped: {} accepted, {} closed, {} refused, {} timed out\n",
+            "stopped in {} ms ({} connections closed at unload): {} accepted, {} closed, {} refused, {} timed out\n",
+            clock::jiffies_to_ms(clock::now().saturating_sub(started)),
+            live,
             stats.accepted.load(Ordering::Relaxed),
             stats.closed.load(Ordering::Relaxed),
             stats.refused.load(Ordering::Relaxed),

@@ -40,10 +40,10 @@ cycles() {
   local i pid
   for ((i = 0; i < ${CYCLES:-20}; i++)); do
     insmod "$KO" || return 1
-    "$BIN/kecho-bench" --addr $ADDR --clients 40 --rounds 1000 --size 4096 --timeout-s 10 >/dev/null 2>&1 &
+    "$BIN/kecho-bench" --addr $ADDR --clients 16 --rounds 1000 --size 4096 --timeout-s 10 >/dev/null 2>&1 &
     pid=$!
     sleep 0.$((RANDOM % 5 + 1))
-    rmmod_timed kecho_rs 5 >/dev/null || { kill $pid; echo "cycle $i: rmmod failed or slow"; return 1; }
+    rmmod_timed kecho_rs >/dev/null || { kill $pid; echo "cycle $i: rmmod failed or slow"; return 1; }
     wait $pid
   done
   echo "$i cycles"

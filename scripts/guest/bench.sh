@@ -1,0 +1,435 @@
+#!/usr/bin/env bash
+# make bench, guest side: kecho_rs and khttpd_rs against their peers, all in this one boot.
+# Usage (perf guest, repo root): bash scripts/guest/bench.sh [echo] [http] [conc]   (default: all;
+#   conc is conc-echo plus conc-http, which can also be named alone)
+#   echo  kecho-bench: kecho_rs (unbound and bound workqueue) vs user-echo-server (epoll)
+#   http  wrk (keep-alive), ab and htstress-rs (a connection per request): khttpd_rs vs nginx
+#   conc  100 / 1,000 / 10,000 clients held across two phases, and the threads and memory
+#         that 10,000 idle connections cost each server
+# BENCH_QUICK=1 shrinks every duration and count, for iterating on this script.
+# Writes $KTCP_OUT/bench/: {echo,http,conc}.txt (RESULT lines), mem.txt (MEM lines),
+# failures.txt (one line per client or server failure), logs/ (every client's output).
+# Exits 1 when a server failed to answer; slow numbers are never a failure.
+FLAVOUR=perf
+source "$(dirname "$0")/lib.sh"
+
+OUT=${KTCP_OUT:?run this in the guest (scripts/vm.sh)}/bench
+LOGS=$OUT/logs
+WWW=/tmp/bench-www
+NGX=/tmp/bench-nginx
+KECHO_PORT=12345 USER_ECHO_PORT=12346 KHTTPD_PORT=8081 NGINX_PORT=8082
+QUICK=${BENCH_QUICK:-0}
+parts=${*:-echo http conc}
+mkdir -p "$LOGS"
+: >"$OUT/failures.txt"
+
+# pick FULL QUICK: the value for this run's size.
+pick() { if [ "$QUICK" = 1 ]; then echo "$2"; else echo "$1"; fi; }
+say() { printf '[bench %4ds] %s\n' "$SECONDS" "$*"; }
+failed() { echo "FAIL $*" | tee -a "$OUT/failures.txt"; }
+# field LINE KEY: the value of KEY in a RESULT line.
+field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p" | head -n 1; }
+
+# keep FILE LOG STATUS LINE: appends a client's RESULT line to FILE and shows its summary;
+# a missing line, a non-zero status or errors>0 is a failure.
+keep() {
+  local file=$1 log=$2 status=$3 line=$4 name errors
+  name=$(basename "$log" .log)
+  if [ -z "$line" ]; then
+    failed "$name: no result (status $status)"; tail -n 5 "$log" | sed 's/^/    /'; return
+  fi
+  echo "$line" >>"$file"
+  errors=$(field "$line" errors)
+  printf '  %-34s rps %10s  p50 %7s us  p99 %8s us  errors %s\n' "$name" "$(field "$line" rps)" \
+    "$(field "$line" p50_us)" "$(field "$line" p99_us)" "${errors:-?}"
+  if [ "$status" != 0 ] || [ "${errors:-1}" != 0 ]; then
+    failed "$name: status $status, errors=${errors:-?}"; grep -iE 'error|fail|refused|reset' "$log" | head -n 5 | sed 's/^/    /'
+  fi
+}
+
+# ---- servers ----------------------------------------------------------------------------
+
+load() {
+  local mod=$1; shift
+  insmod "$MODDIR/$mod.ko" "$@" || { failed "insmod $mod $*"; return 1; }
+}
+unload() { rmmod "$1" || failed "rmmod $1"; }
+
+user_echo_start() {
+  "$BIN/user-echo-server" --port $USER_ECHO_PORT --threads 2 --backlog 4096 >"$LOGS/user-echo-server.log" 2>&1 &
+  USER_ECHO_PID=$!
+  local i
+  for ((i = 0; i < 100; i++)); do grep -q '^listening' "$LOGS/user-echo-server.log" && return 0; sleep 0.1; done
+  failed "user-echo-server did not start"; return 1
+}
+user_echo_stop() { kill "$USER_ECHO_PID" 2>/dev/null; wait "$USER_ECHO_PID" 2>/dev/null; }
+
+# The document both HTTP servers serve: 1 KiB of HTML.
+make_www() {
+  mkdir -p "$WWW"
+  { printf '<!DOCTYPE html>\n<html><body><pre>\n'
+    yes 'ktcp-rs bench: the same 1 KiB page from both HTTP servers.' | head -n 20
+  } | head -c 1002 >"$WWW/index.html"
+  printf '\n</pre></body></html>\n' >>"$WWW/index.html"
+}
+
+nginx_start() {
+  mkdir -p "$NGX/logs"
+  cat >"$NGX/nginx.conf" <<EOF
+user root;
+worker_processes 2;
+worker_rlimit_nofile 70000;
+pid $NGX/nginx.pid;
+error_log $NGX/logs/error.log warn;
+events { worker_connections 32768; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000;
+  keepalive_timeout 120s;
+  client_header_timeout 120s;
+  default_type text/html;
+  client_body_temp_path $NGX/body;
+  proxy_temp_path $NGX/proxy;
+  fastcgi_temp_path $NGX/fastcgi;
+  uwsgi_temp_path $NGX/uwsgi;
+  scgi_temp_path $NGX/scgi;
+  server {
+    listen 127.0.0.1:$NGINX_PORT backlog=4096;
+    root $WWW;
+    index index.html;
+  }
+}
+EOF
+  nginx -p "$NGX" -c "$NGX/nginx.conf" -e "$NGX/logs/error.log" >"$LOGS/nginx-start.log" 2>&1 ||
+    { failed "nginx did not start: $(tail -n 3 "$NGX/logs/error.log" "$LOGS/nginx-start.log" | tr '\n' ' ')"; return 1; }
+}
+nginx_stop() {
+  local i
+  [ -f "$NGX/nginx.pid" ] || return 0
+  nginx -p "$NGX" -c "$NGX/nginx.conf" -e "$NGX/logs/error.log" -s stop 2>/dev/null
+  for ((i = 0; i < 100; i++)); do [ -f "$NGX/nginx.pid" ] || break; sleep 0.1; done
+  grep -E '\[(alert|crit|emerg)\]' "$NGX/logs/error.log" | head -n 5 | sed 's/^/  nginx: /'
+}
+
+# ---- clients ----------------------------------------------------------------------------
+
+# kecho FILE SERVER SCENARIO PORT ARGS...: one kecho-bench run; per-phase success is added to
+# its RESULT line as phaseK_ok=<clients that completed phase K>.
+kecho() {
+  local file=$1 server=$2 scenario=$3 port=$4; shift 4
+  local log=$LOGS/$scenario-$server.log status line
+  timeout -k 5 300 "$BIN/kecho-bench" --addr 127.0.0.1:"$port" --server "$server" --scenario "$scenario" "$@" \
+    >"$log" 2>&1
+  status=$?
+  line=$(grep '^RESULT ' "$log" | tail -n 1)
+  [ -n "$line" ] && line="$line $(sed -n 's/^phase \([0-9]*\): \([0-9]*\)\/.*/phase\1_ok=\2/p' "$log" | tr '\n' ' ')"
+  keep "$file" "$log" "$status" "${line% }"
+}
+
+# htstress FILE SERVER SCENARIO PORT ARGS...
+htstress() {
+  local file=$1 server=$2 scenario=$3 port=$4; shift 4
+  local log=$LOGS/$scenario-$server.log status
+  timeout -k 5 200 "$BIN/htstress-rs" --server "$server" --scenario "$scenario" --timeout-s 20 --max-time-s 150 "$@" \
+    "http://127.0.0.1:$port/index.html" >"$log" 2>&1
+  status=$?
+  keep "$file" "$log" "$status" "$(grep '^RESULT ' "$log" | tail -n 1)"
+}
+
+# wrk FILE SERVER SCENARIO PORT CLIENTS SECS: keep-alive load; its report becomes a RESULT line.
+wrk_run() {
+  local file=$1 server=$2 scenario=$3 port=$4 clients=$5 secs=$6
+  local log=$LOGS/$scenario-$server.log status threads=2 line
+  [ "$clients" -lt 2 ] && threads=1
+  timeout -k 5 $((secs + 60)) wrk -t "$threads" -c "$clients" -d "${secs}s" --timeout 10s --latency \
+    "http://127.0.0.1:$port/index.html" >"$log" 2>&1
+  status=$?
+  line=$(awk -v server="$server" -v scenario="$scenario" -v clients="$clients" '
+    function us(v) {
+      if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return (v + 0) * 1e3
+      if (v ~ /s$/) return (v + 0) * 1e6; if (v ~ /m$/) return (v + 0) * 6e7; return v + 0
+    }
+    /^ +50%/ { p50 = us($2) }
+    /^ +99%/ { p99 = us($2) }
+    / requests in / { requests = $1 }
+    /Socket errors:/ { gsub(",", ""); sockerr = $4 + $6 + $8 + $10 }
+    /Non-2xx or 3xx responses:/ { non2xx = $5 }
+    /^Requests\/sec:/ { rps = $2 }
+    END {
+      if (rps == "") exit
+      printf "RESULT tool=wrk scenario=%s server=%s clients=%d requests=%d errors=%d socket_errors=%d non2xx=%d rps=%.1f p50_us=%.0f p99_us=%.0f keepalive=1\n",
+        scenario, server, clients, requests, sockerr + non2xx, sockerr, non2xx, rps, p50, p99
+    }' "$log")
+  keep "$file" "$log" "$status" "$line"
+}
+
+# ab FILE SERVER SCENARIO PORT CLIENTS SECS MAX: a new connection per request (no -k), at most
+# MAX requests or SECS seconds; -r counts receive errors instead of aborting on the first.
+ab_run() {
+  local file=$1 server=$2 scenario=$3 port=$4 clients=$5 secs=$6 max=$7
+  local log=$LOGS/$scenario-$server.log status line
+  timeout -k 5 $((secs + 60)) ab -r -s 10 -c "$clients" -t "$secs" -n "$max" "http://127.0.0.1:$port/index.html" \
+    >"$log" 2>&1
+  status=$?
+  line=$(awk -v server="$server" -v scenario="$scenario" -v clients="$clients" '
+    /^Complete requests:/ { requests = $3 }
+    /^Failed requests:/ { failed = $3 }
+    /^Non-2xx responses:/ { non2xx = $3 }
+    /^Requests per second:/ { rps = $4 }
+    /^ +50% / { p50 = $2 * 1000 }
+    /^ +99% / { p99 = $2 * 1000 }
+    END {
+      if (rps == "") exit
+      printf "RESULT tool=ab scenario=%s server=%s clients=%d requests=%d errors=%d failed=%d non2xx=%d rps=%.1f p50_us=%.0f p99_us=%.0f keepalive=0\n",
+        scenario, server, clients, requests, failed + non2xx, failed, non2xx, rps, p50, p99
+    }' "$log")
+  keep "$file" "$log" "$status" "$line"
+}
+
+# ---- threads and memory -----------------------------------------------------------------
+
+# established PORT: server-side TCP connections in ESTABLISHED on PORT.
+established() {
+  awk -v port="$(printf ':%04X' "$1")" '$4 == "01" && substr($2, length($2) - 4) == port { n++ } END { print n + 0 }' \
+    /proc/net/tcp
+}
+# settle PORT...: waits (at most 15 s) until no connection is established on the PORTs, so
+# sockets of the previous run are not freed during the next measurement, then drops the
+# page cache so MemAvailable moves only with what the connections cost.
+settle() {
+  local i port busy
+  for ((i = 0; i < 60; i++)); do
+    busy=0
+    for port; do busy=$((busy + $(established "$port"))); done
+    [ "$busy" = 0 ] && break
+    sleep 0.25
+  done
+  sleep 1
+  sync
+  echo 3 >/proc/sys/vm/drop_caches
+}
+# snapshot: "processes threads MemAvailable_KiB" for the whole guest.
+snapshot() {
+  echo "$(ps -e --no-headers | wc -l) $(ps -eL --no-headers | wc -l) $(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)"
+}
+# mem_line PAIR SERVER CONNS BEFORE DURING: records one MEM line.
+mem_line() {
+  local -a b=($4) d=($5)
+  local line
+  line=$(awk -v pair="$1" -v server="$2" -v n="$3" -v pb="${b[0]}" -v tb="${b[1]}" -v mb="${b[2]}" \
+    -v pd="${d[0]}" -v td="${d[1]}" -v md="${d[2]}" 'BEGIN {
+      printf "MEM pair=%s server=%s conns=%d procs_before=%d procs_during=%d threads_before=%d threads_during=%d memavail_before_kib=%d memavail_during_kib=%d kib_per_conn=%.2f\n",
+        pair, server, n, pb, pd, tb, td, mb, md, (mb - md) / n }')
+  echo "$line" | tee -a "$OUT/mem.txt"
+}
+# mem_ratio PAIR SERVER PEER: the per-connection memory and thread growth of SERVER vs PEER.
+mem_ratio() {
+  awk -v pair="$1" -v server="$2" -v peer="$3" '
+    $1 == "MEM" {
+      delete f; for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+      if (f["pair"] != pair) next
+      kib[f["server"]] = f["kib_per_conn"]; thr[f["server"]] = f["threads_during"] - f["threads_before"]
+    }
+    END {
+      if (!(server in kib) || !(peer in kib)) exit
+      printf "MEM-RATIO pair=%s %s=%.2fKiB/conn %s=%.2fKiB/conn ratio=%s threads_added %s=%d %s=%d\n", pair,
+        server, kib[server], peer, kib[peer], (kib[peer] > 0 ? sprintf("%.2f", kib[server] / kib[peer]) : "-"),
+        server, thr[server], peer, thr[peer]
+    }' "$OUT/mem.txt" | tee -a "$OUT/mem.txt"
+}
+
+# kecho_sampled SERVER PORT N: the N-client two-phase kecho-bench run, sampling threads and
+# memory once all N connections are established on the server (while the clients idle).
+kecho_sampled() {
+  local server=$1 port=$2 n=$3 before during="" pid i
+  settle $KECHO_PORT $USER_ECHO_PORT
+  before=$(snapshot)
+  kecho "$OUT/conc.txt" "$server" "conc-echo-$n" "$port" --clients "$n" --rounds 1 --size 64 --phases 2 \
+    --pause-ms 3000 --timeout-s 150 &
+  pid=$!
+  for ((i = 0; i < 1200; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    if [ "$(established "$port")" -ge "$n" ]; then
+      echo 3 >/proc/sys/vm/drop_caches
+      during=$(snapshot)
+      break
+    fi
+    sleep 0.25
+  done
+  wait "$pid"
+  if [ -n "$during" ]; then mem_line echo "$server" "$n" "$before" "$during"
+  else failed "$server: never saw $n connections established to sample memory"; fi
+}
+
+# The idle keep-alive holder: opens N connections, sends one GET on each, reads the whole
+# answer, prints READY, then keeps them idle until the server closes them (or SECS pass).
+HOLD_PY='
+import socket, sys, time
+host, port, n, secs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+req = b"GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n"
+def answer(s):
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        part = s.recv(4096)
+        if not part: return False
+        buf += part
+    head, body = buf.split(b"\r\n\r\n", 1)
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        k, _, v = line.partition(b":")
+        if k.strip().lower() == b"content-length": length = int(v)
+    while len(body) < length:
+        part = s.recv(65536)
+        if not part: return False
+        body += part
+    return head.startswith(b"HTTP/1.1 200")
+socks, ok = [], 0
+for start in range(0, n, 256):
+    batch = [socket.create_connection((host, port), timeout=20) for _ in range(min(256, n - start))]
+    for s in batch: s.sendall(req)
+    for s in batch: ok += answer(s)
+    socks += batch
+print("READY answered=%d/%d" % (ok, n), flush=True)
+deadline, closed = time.time() + secs, 0
+for s in socks:
+    s.settimeout(max(0.01, deadline - time.time()))
+    try:
+        closed += s.recv(1) == b""
+    except ConnectionResetError:
+        closed += 1
+    except OSError:
+        pass
+print("hold: answered=%d closed=%d of %d" % (ok, closed, n))
+sys.exit(0 if ok == n else 1)
+'
+
+# http_hold_sampled SERVER PORT N STOP_CMD...: N idle keep-alive connections held while
+# threads and memory are sampled; STOP_CMD then ends the server, which releases them.
+http_hold_sampled() {
+  local server=$1 port=$2 n=$3 before during="" pid i log; shift 3
+  log=$LOGS/hold-$n-$server.log
+  settle $KHTTPD_PORT $NGINX_PORT
+  before=$(snapshot)
+  timeout -k 5 300 python3 -c "$HOLD_PY" 127.0.0.1 "$port" "$n" 200 >"$log" 2>&1 &
+  pid=$!
+  for ((i = 0; i < 1200; i++)); do
+    grep -q '^READY' "$log" && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.25
+  done
+  if grep -q "^READY answered=$n/" "$log"; then
+    echo 3 >/proc/sys/vm/drop_caches
+    during=$(snapshot)
+    echo "  $server: $(established "$port") established while sampling"
+  fi
+  "$@"
+  wait "$pid" || failed "$server: idle keep-alive holder: $(tail -n 2 "$log" | tr '\n' ' ')"
+  sed 's/^/  /' "$log"
+  if [ -n "$during" ]; then mem_line http "$server" "$n" "$before" "$during"
+  else failed "$server: $n idle keep-alive connections not all answered"; fi
+}
+
+# ---- the three parts --------------------------------------------------------------------
+
+bench_echo() {
+  local runs clients rounds run args
+  runs=$(pick 2 1) clients=$(pick 200 50) rounds=$(pick 200 10)
+  say "echo: $runs x (kecho_rs, kecho_rs-bound, user-epoll), $clients clients x $rounds rounds"
+  user_echo_start || return
+  for ((run = 1; run <= runs; run++)); do
+    for size in 64 4096; do
+      args=(--clients "$clients" --rounds "$rounds" --size "$size" --timeout-s 120)
+      if load kecho_rs port=$KECHO_PORT backlog=4096 bench=0; then
+        kecho "$OUT/echo.txt" kecho_rs "echo-${size}B" $KECHO_PORT "${args[@]}"
+        unload kecho_rs
+      fi
+      if load kecho_rs port=$KECHO_PORT backlog=4096 bench=1; then
+        kecho "$OUT/echo.txt" kecho_rs-bound "echo-${size}B" $KECHO_PORT "${args[@]}"
+        unload kecho_rs
+      fi
+      kecho "$OUT/echo.txt" user-epoll "echo-${size}B" $USER_ECHO_PORT "${args[@]}"
+    done
+  done
+  user_echo_stop
+}
+
+bench_http() {
+  local secs max c
+  secs=$(pick 6 2) max=$(pick 100000 5000)
+  say "http: khttpd_rs vs nginx at 1, 32, 256 connections, ${secs}s per client run"
+  make_www
+  load khttpd_rs port=$KHTTPD_PORT backlog=4096 root=$WWW || return
+  nginx_start || { unload khttpd_rs; return; }
+  for c in 1 32 256; do
+    for server in khttpd_rs nginx; do
+      port=$KHTTPD_PORT; [ $server = nginx ] && port=$NGINX_PORT
+      wrk_run "$OUT/http.txt" $server "http-ka-wrk-c$c" $port $c "$secs"
+      ab_run "$OUT/http.txt" $server "http-close-ab-c$c" $port $c "$secs" "$max"
+      htstress "$OUT/http.txt" $server "http-close-hts-c$c" $port -n "$max" -c $c --duration "$secs"
+    done
+  done
+  nginx_stop
+  unload khttpd_rs
+}
+
+bench_conc_echo() {
+  local counts n big
+  counts=$(pick "100 1000 10000" "100 1000") big=$(pick 10000 1000)
+  say "concurrency: kecho_rs vs user-epoll, $counts clients, two phases 3 s apart; threads/memory at $big"
+  user_echo_start || return
+  load kecho_rs port=$KECHO_PORT backlog=4096 bench=0 || { user_echo_stop; return; }
+  for n in $counts; do
+    if [ "$n" = "$big" ]; then
+      kecho_sampled kecho_rs $KECHO_PORT "$n"
+      kecho_sampled user-epoll $USER_ECHO_PORT "$n"
+    else
+      kecho "$OUT/conc.txt" kecho_rs "conc-echo-$n" $KECHO_PORT --clients "$n" --rounds 1 --size 64 \
+        --phases 2 --pause-ms 3000 --timeout-s 150
+      kecho "$OUT/conc.txt" user-epoll "conc-echo-$n" $USER_ECHO_PORT --clients "$n" --rounds 1 --size 64 \
+        --phases 2 --pause-ms 3000 --timeout-s 150
+    fi
+  done
+  mem_ratio echo kecho_rs user-epoll
+  unload kecho_rs
+  user_echo_stop
+}
+
+bench_conc_http() {
+  local counts n big
+  counts=$(pick "100 1000 10000" "100 1000") big=$(pick 10000 1000)
+  say "concurrency: khttpd_rs vs nginx, $counts keep-alive clients; threads/memory at $big idle"
+  make_www
+  # khttpd_rs with the same 120 s idle limits as the nginx config, so held connections stay.
+  load khttpd_rs port=$KHTTPD_PORT backlog=4096 root=$WWW keepalive_timeout=120 header_timeout=120 || return
+  nginx_start || { unload khttpd_rs; return; }
+  for n in $counts; do
+    htstress "$OUT/conc.txt" khttpd_rs "conc-http-ka-$n" $KHTTPD_PORT -k -c "$n" -n $((2 * n)) --duration 20
+    htstress "$OUT/conc.txt" nginx "conc-http-ka-$n" $NGINX_PORT -k -c "$n" -n $((2 * n)) --duration 20
+  done
+  http_hold_sampled khttpd_rs $KHTTPD_PORT "$big" unload khttpd_rs
+  http_hold_sampled nginx $NGINX_PORT "$big" nginx_stop
+  mem_ratio http khttpd_rs nginx
+}
+
+# 10,000 clients and the connection-per-request runs need many ephemeral ports; none of them
+# may be a server's port (nginx could not bind 8082 once a client had taken it).
+sysctl -qw net.ipv4.ip_local_port_range="16384 65535" \
+  net.ipv4.ip_local_reserved_ports="$KHTTPD_PORT,$NGINX_PORT,$KECHO_PORT,$USER_ECHO_PORT" \
+  net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535 net.ipv4.tcp_tw_reuse=1
+say "parts: $parts$([ "$QUICK" = 1 ] && echo ' (quick)'); $(nproc) CPUs, $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) KiB"
+for part in $parts; do
+  case $part in
+    echo) bench_echo;;
+    http) bench_http;;
+    conc) bench_conc_echo; bench_conc_http;;
+    conc-echo) bench_conc_echo;;
+    conc-http) bench_conc_http;;
+    *) failed "unknown part '$part'";;
+  esac
+done
+nginx_stop
+for mod in kecho_rs khttpd_rs; do [ -d /sys/module/$mod ] && rmmod $mod; done
+say "done: $(wc -l <"$OUT/failures.txt") failure(s)"
+[ ! -s "$OUT/failures.txt" ]
