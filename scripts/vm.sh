@@ -26,7 +26,7 @@ accel=(--disable-kvm)
 if grep -qE '\b(vmx|svm)\b' /proc/cpuinfo && [ -w /dev/kvm ] && [ -z "${KTCP_NO_KVM:-}" ]; then accel=(); fi
 
 vng=(vng --run "$kdir/arch/x86/boot/bzImage" --cpus 2 --memory "$mem" "${accel[@]}"
-     --rwdir "$out" --cwd "$KTCP_ROOT" --append "panic_on_warn=0 kfence.sample_interval=10")
+     --rwdir "$out" --cwd "$KTCP_ROOT" --append "log_buf_len=16M kfence.sample_interval=10")
 if [ -z "$cmd" ]; then
   exec "${vng[@]}"
 fi

@@ -58,8 +58,8 @@ pub(crate) trait Session: Sized + Send + 'static {
     /// Makes progress with non-blocking I/O on `stream`.
     fn on_ready(&mut self, stream: &Stream, shared: &Self::Shared) -> Step;
 
-    /// The deadline of the last `Step::Wait` passed; the connection is closed afterwards.
-    fn on_timeout(&mut self, stream: &Stream, shared: &Self::Shared);
+    /// The deadline of the last `Step::Wait` passed: retry, or say goodbye and `Close`.
+    fn on_timeout(&mut self, stream: &Stream, shared: &Self::Shared) -> Step;
 
     /// A client over `max_connections`: say so if the protocol can, before it is closed.
     fn refuse(stream: &Stream, shared: &Self::Shared);
@@ -355,9 +355,11 @@ impl<S: Session> WorkItem for Conn<S> {
             let mut session = this.session.lock();
             let expired = this.deadline.load(Ordering::Relaxed) <= clock::now();
             if this.timed_out.swap(false, Ordering::Relaxed) && expired {
-                this.core.stats.timeouts.fetch_add(1, Ordering::Relaxed);
-                session.on_timeout(&this.stream, shared);
-                Step::Close
+                let step = session.on_timeout(&this.stream, shared);
+                if matches!(step, Step::Close) {
+                    this.core.stats.timeouts.fetch_add(1, Ordering::Relaxed);
+                }
+                step
             } else {
                 session.on_ready(&this.stream, shared)
             }

@@ -15,6 +15,9 @@ use kernel::{prelude::*, str::CStr};
 const BUF_SIZE: usize = 16 * 1024;
 /// Bytes echoed per run before the work item yields to other connections.
 const BUDGET: usize = 256 * 1024;
+/// A blocked send is retried this often even without a write-space wake-up: when the send
+/// failed for lack of memory with nothing in flight, no ACK will ever announce space.
+const RETRY_MS: u32 = 1000;
 
 /// Counters shared by all echo connections.
 #[derive(Default)]
@@ -43,7 +46,7 @@ impl Echo {
                     self.sent += n;
                     shared.bytes.fetch_add(n as u64, Ordering::Relaxed);
                 }
-                Err(e) if e == EAGAIN => return Some(Step::Wait(clock::NEVER)),
+                Err(e) if e == EAGAIN => return Some(Step::Wait(clock::after_ms(RETRY_MS))),
                 Err(_) => return Some(fail(shared)),
             }
         }
@@ -98,7 +101,10 @@ impl Session for Echo {
         }
     }
 
-    fn on_timeout(&mut self, _stream: &Stream, _shared: &EchoShared) {}
+    fn on_timeout(&mut self, stream: &Stream, shared: &EchoShared) -> Step {
+        // Only a blocked send sets a deadline: try again.
+        self.on_ready(stream, shared)
+    }
 
     fn refuse(_stream: &Stream, _shared: &EchoShared) {}
 

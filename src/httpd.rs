@@ -217,7 +217,7 @@ impl Session for Http {
         step
     }
 
-    fn on_timeout(&mut self, stream: &Stream, shared: &HttpShared) {
+    fn on_timeout(&mut self, stream: &Stream, shared: &HttpShared) -> Step {
         // A request that never completed gets a 408 (best effort: one non-blocking send).
         if let Some(bufs) = self.bufs.as_mut() {
             if bufs.in_len > 0 && bufs.out.is_empty() {
@@ -227,6 +227,7 @@ impl Session for Http {
                 let _ = bufs.out.flush(stream, &mut budget, &mut sent);
             }
         }
+        Step::Close
     }
 
     fn refuse(stream: &Stream, shared: &HttpShared) {
