@@ -28,10 +28,10 @@ cp -r "$out/bench/." "$dest/"
 cp "$out/dmesg.txt" "$dest/" 2>/dev/null || true
 
 results=()
-for f in echo http conc; do [ -s "$dest/$f.txt" ] && results+=("$dest/$f.txt"); done
+for f in echo http conc stream; do [ -s "$dest/$f.txt" ] && results+=("$dest/$f.txt"); done
 echo
 if ((${#results[@]})); then
-  userspace-tests/target/release/bench-report --baseline user-epoll --baseline nginx \
+  userspace-tests/target/release/bench-report --baseline user-epoll --baseline nginx --baseline alone \
     --csv "$dest/bench.csv" --png "$dest/bench.png" "${results[@]}"
 else
   echo "no RESULT lines"

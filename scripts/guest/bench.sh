@@ -19,7 +19,7 @@ WWW=/tmp/bench-www
 NGX=/tmp/bench-nginx
 KECHO_PORT=12345 USER_ECHO_PORT=12346 KHTTPD_PORT=8081 NGINX_PORT=8082
 QUICK=${BENCH_QUICK:-0}
-parts=${*:-echo http conc}
+parts=${*:-echo http conc stream}
 mkdir -p "$LOGS"
 : >"$OUT/failures.txt"
 
@@ -413,6 +413,39 @@ bench_conc_http() {
   mem_ratio http khttpd_rs nginx
 }
 
+# One client streaming 1 GiB must not push the p99 of 100 small-request clients above 2x their
+# p99 without it (connection-core issue). Scenario stream-*: server "alone" is the baseline.
+bench_stream() {
+  local rounds secs gib=$((1 << 30)) got
+  rounds=$(pick 300 30) secs=$(pick 20 5)
+  say "stream: 100 small-request clients alone vs beside one 1 GiB stream"
+  if load kecho_rs port=$KECHO_PORT backlog=4096; then
+    kecho "$OUT/stream.txt" alone stream-echo $KECHO_PORT --clients 100 --rounds "$rounds" --size 64 --timeout-s 300
+    kecho "$OUT/stream.txt" with-1GiB-stream stream-echo $KECHO_PORT --clients 100 --rounds "$rounds" --size 64 \
+      --stream-bytes $gib --timeout-s 300
+    unload kecho_rs
+  fi
+  make_www
+  truncate -s $gib "$WWW/big1g.bin"
+  if load khttpd_rs port=$KHTTPD_PORT backlog=4096 root=$WWW; then
+    htstress "$OUT/stream.txt" alone stream-http $KHTTPD_PORT -k -c 100 -n 100000000 --duration "$secs"
+    # 1 GiB downloads back to back for as long as the small clients run.
+    : >"$OUT/logs/curl-1g.txt"
+    (end=$((SECONDS + secs + 1)); while [ $SECONDS -lt $end ]; do
+      curl -s -m 120 -o /dev/null -w '%{size_download}\n' "http://127.0.0.1:$KHTTPD_PORT/big1g.bin"
+    done >>"$OUT/logs/curl-1g.txt") &
+    local curl_pid=$!
+    sleep 0.5
+    htstress "$OUT/stream.txt" with-1GiB-download stream-http $KHTTPD_PORT -k -c 100 -n 100000000 --duration "$secs"
+    wait $curl_pid
+    got=$(sort -u "$OUT/logs/curl-1g.txt" | tr '\n' ' ')
+    [ "$got" = "$gib " ] || failed "1 GiB downloads delivered: $got bytes"
+    say "stream: $(wc -l <"$OUT/logs/curl-1g.txt") downloads of 1 GiB, each delivered $got bytes"
+    unload khttpd_rs
+  fi
+  rm -f "$WWW/big1g.bin"
+}
+
 # 10,000 clients and the connection-per-request runs need many ephemeral ports; none of them
 # may be a server's port (nginx could not bind 8082 once a client had taken it).
 sysctl -qw net.ipv4.ip_local_port_range="16384 65535" \
@@ -426,6 +459,7 @@ for part in $parts; do
     conc) bench_conc_echo; bench_conc_http;;
     conc-echo) bench_conc_echo;;
     conc-http) bench_conc_http;;
+    stream) bench_stream;;
     *) failed "unknown part '$part'";;
   esac
 done

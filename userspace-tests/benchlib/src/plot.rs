@@ -90,14 +90,16 @@ pub fn grouped_bars_png(
         .fold(1.0, f64::max)
         * 1.15;
     let x_range = -0.5f64..(groups.len().max(1) as f64 - 0.5);
-    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
+    // Wide enough for every group, with the group names written vertically under them.
+    let size = (SIZE.0.max(70 * groups.len() as u32 + 200), SIZE.1 + 120);
+    let root = BitMapBackend::new(path, size).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let mut builder = ChartBuilder::on(&root);
     builder.margin(20);
     if text {
         builder
             .caption(labels.title, (FONT, 24))
-            .x_label_area_size(45)
+            .x_label_area_size(190)
             .y_label_area_size(90);
     }
     let mut chart = builder
@@ -108,14 +110,18 @@ pub fn grouped_bars_png(
         let name = (index >= 0.0 && (x - index).abs() < 0.01)
             .then(|| groups.get(index as usize))
             .flatten();
-        name.cloned().unwrap_or_default()
+        // Rotated labels are centred on their tick: leading spaces (narrower than letters,
+        // hence twice as many) move the visible name below the axis.
+        name.map(|n| format!("{}{n}", " ".repeat(2 * n.len())))
+            .unwrap_or_default()
     };
     let mut mesh = chart.configure_mesh();
     mesh.disable_x_mesh();
     if text {
         mesh.x_labels(groups.len().max(1))
             .x_label_formatter(&group_name)
-            .y_label_formatter(&|v| format!("{v:.0}"))
+            .x_label_style((FONT, 14).into_font().transform(FontTransform::Rotate90))
+            .y_label_formatter(&|v| format!("{v:.1}"))
             .y_desc(labels.y)
             .x_desc(labels.x);
     } else {

@@ -65,15 +65,15 @@ fn write_png(path: &Path, rows: &[Row]) -> Result<(), String> {
                 .map(|scenario| {
                     rows.iter()
                         .find(|r| &r.server == server && &r.scenario == scenario)
-                        .map(|r| r.rps)
+                        .and_then(|r| r.rps_ratio)
                 })
                 .collect()
         })
         .collect();
     let labels = Labels {
-        title: "throughput per scenario",
-        x: "scenario",
-        y: "requests (round trips) per second",
+        title: "throughput relative to the scenario's baseline (1.0 = baseline)",
+        x: "",
+        y: "rps ratio",
     };
     grouped_bars_png(path, &labels, &scenarios, &servers, &values)
 }
