@@ -15,9 +15,7 @@ use crate::{
     http_out::{Flushed, Out},
     net::Stream,
     proto::{
-        date::format_http_date,
         http::{self, Limits, Parsed},
-        response::{error_body, write_head, Head},
         status::Status,
     },
     respond::{self, NAME_CAP},
@@ -231,23 +229,9 @@ impl Session for Http {
     }
 
     fn refuse(stream: &Stream, shared: &HttpShared) {
-        let date = format_http_date(clock::unix_secs());
-        let body = error_body(Status::ServiceUnavailable);
-        let head = Head {
-            status: Status::ServiceUnavailable,
-            content_length: body.len() as u64,
-            content_type: "text/html; charset=utf-8",
-            keep_alive: false,
-            date: &date,
-            last_modified: None,
-            content_range: None,
-            location: None,
-            allow: false,
-        };
         let mut buf = [0u8; 512];
-        if let Some(n) = write_head(&head, &mut buf) {
-            let _ = stream.send(buf.get(..n).unwrap_or_default(), true);
-            let _ = stream.send(body, false);
+        if let Some(n) = respond::write_closing_error(Status::ServiceUnavailable, &mut buf) {
+            let _ = stream.send(buf.get(..n).unwrap_or_default(), false);
         }
         shared.counters.count(Status::ServiceUnavailable);
     }

@@ -20,7 +20,7 @@ mod stats;
 mod thread;
 
 use echo::{Echo, EchoShared};
-use server::{Config, Server};
+use server::Server;
 
 module! {
     type: KechoRs,
@@ -30,36 +30,19 @@ module! {
     license: "GPL",
 }
 
-extern "C" {
-    fn kecho_param_port() -> i32;
-    fn kecho_param_backlog() -> i32;
-    fn kecho_param_bench() -> bool;
-    fn kecho_param_max_connections() -> i32;
-}
-
 struct KechoRs {
     _server: Server<Echo>,
 }
 
 impl kernel::Module for KechoRs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        // SAFETY: the getters read plain module parameters, fixed after load (mode 0444).
-        let (port, backlog, bench, max) = unsafe {
-            (kecho_param_port(), kecho_param_backlog(), kecho_param_bench(), kecho_param_max_connections())
-        };
-        let config = Config {
-            name: c_str!("kecho_rs"),
-            port: params::in_range("port", port, 1, 65535)? as u16,
-            backlog: params::in_range("backlog", backlog, 1, 65535)?,
-            bound: bench,
-            max_connections: params::in_range("max_connections", max, 1, 1_000_000)? as usize,
-        };
+        let config = params::server_config(c_str!("kecho_rs"))?;
         let server = Server::start(&config, EchoShared::default())?;
         pr_info!(
             "listening on port {} (backlog {}, {} workqueue, max {} connections)\n",
             config.port,
             config.backlog,
-            if bench { "bound" } else { "unbound" },
+            if config.bound { "bound" } else { "unbound" },
             config.max_connections
         );
         Ok(Self { _server: server })

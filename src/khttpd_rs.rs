@@ -26,7 +26,7 @@ mod stats;
 mod thread;
 
 use httpd::{Http, HttpShared};
-use server::{Config, Server};
+use server::Server;
 
 module! {
     type: KhttpdRs,
@@ -37,13 +37,9 @@ module! {
 }
 
 extern "C" {
-    fn khttpd_param_port() -> i32;
-    fn khttpd_param_backlog() -> i32;
-    fn khttpd_param_bench() -> bool;
     fn khttpd_param_root() -> *const kernel::ffi::c_char;
     fn khttpd_param_keepalive_timeout() -> i32;
     fn khttpd_param_header_timeout() -> i32;
-    fn khttpd_param_max_connections() -> i32;
 }
 
 struct KhttpdRs {
@@ -64,24 +60,14 @@ impl kernel::Module for KhttpdRs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         // SAFETY: the getters read plain module parameters, fixed after load (mode 0444);
         // `root` is a NUL-terminated string owned by the module's parameter storage.
-        let (port, backlog, bench, root, keepalive, header, max) = unsafe {
+        let (root, keepalive, header) = unsafe {
             (
-                khttpd_param_port(),
-                khttpd_param_backlog(),
-                khttpd_param_bench(),
                 CStr::from_char_ptr(khttpd_param_root()),
                 khttpd_param_keepalive_timeout(),
                 khttpd_param_header_timeout(),
-                khttpd_param_max_connections(),
             )
         };
-        let config = Config {
-            name: c_str!("khttpd_rs"),
-            port: params::in_range("port", port, 1, 65535)? as u16,
-            backlog: params::in_range("backlog", backlog, 1, 65535)?,
-            bound: bench,
-            max_connections: params::in_range("max_connections", max, 1, 1_000_000)? as usize,
-        };
+        let config = params::server_config(c_str!("khttpd_rs"))?;
         let keepalive_s = params::in_range("keepalive_timeout", keepalive, 0, 3600)? as u32;
         let header_s = params::in_range("header_timeout", header, 0, 3600)? as u32;
         let shared = HttpShared::new(open_root(root)?, keepalive_s * 1000, header_s * 1000);
@@ -93,7 +79,7 @@ impl kernel::Module for KhttpdRs {
             mode,
             keepalive_s,
             header_s,
-            if bench { "bound" } else { "unbound" }
+            if config.bound { "bound" } else { "unbound" }
         );
         Ok(Self { _server: server })
     }

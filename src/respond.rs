@@ -65,6 +65,13 @@ pub(crate) fn respond(req: &Request<'_>, root: Option<&Root>, out: &mut Out, nam
 /// Writes an error response for a request that could not be parsed; the connection closes.
 pub(crate) fn reject(status: Status, out: &mut Out) {
     out.clear();
+    if let Some(n) = write_closing_error(status, out.tail()) {
+        out.commit(n);
+    }
+}
+
+/// Writes a complete `Connection: close` error response (head and body) into `buf`.
+pub(crate) fn write_closing_error(status: Status, buf: &mut [u8]) -> Option<usize> {
     let date = format_http_date(clock::unix_secs());
     let body = error_body(status);
     let head = Head {
@@ -78,10 +85,9 @@ pub(crate) fn reject(status: Status, out: &mut Out) {
         location: None,
         allow: false,
     };
-    if let Some(n) = write_head(&head, out.tail()) {
-        out.commit(n);
-        out.push(body);
-    }
+    let n = write_head(&head, buf)?;
+    buf.get_mut(n..n + body.len())?.copy_from_slice(body);
+    Some(n + body.len())
 }
 
 fn head<'a>(ctx: &'a Ctx<'_>, status: Status, len: u64, content_type: &'a str) -> Head<'a> {

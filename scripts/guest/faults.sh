@@ -13,6 +13,10 @@ case $which in
 esac
 secs=${FAULT_SECS:-20}
 F=/sys/kernel/debug
+if [ ! -d $F/failslab ] || [ ! -d $F/fail_page_alloc ]; then
+  echo "SKIP faults/$which: this kernel has no fault injection (the debug flavour has it)"
+  exit 0
+fi
 
 inject() { # inject on|off
   local base size end d

@@ -35,17 +35,6 @@ insmod "$KO" bench=1
 check kecho/bench_bound_echo "$BIN/kecho-bench" --addr $ADDR --clients 200 --rounds 5 --size 512 --timeout-s 60
 rmmod kecho_rs
 
-# Load/unload cycles, each under load (idle, busy and mid-stream clients).
-cycles() {
-  local i pid
-  for ((i = 0; i < ${CYCLES:-20}; i++)); do
-    insmod "$KO" || return 1
-    "$BIN/kecho-bench" --addr $ADDR --clients 16 --rounds 1000 --size 4096 --timeout-s 10 >/dev/null 2>&1 &
-    pid=$!
-    sleep 0.$((RANDOM % 5 + 1))
-    rmmod_timed kecho_rs >/dev/null || { kill $pid; echo "cycle $i: rmmod failed or slow"; return 1; }
-    wait $pid
-  done
-  echo "$i cycles"
-}
-check kecho/load_unload_cycles cycles
+# Load/unload cycles, each under load (mid-stream clients).
+check kecho/load_unload_cycles unload_cycles "${CYCLES:-20}" "$KO" \
+  "$BIN/kecho-bench --addr $ADDR --clients 16 --rounds 1000 --size 4096 --timeout-s 10"

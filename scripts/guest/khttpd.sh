@@ -46,16 +46,5 @@ insmod "$KO" root=$WWW bench=1
 check khttpd/bench_bound_htstress "$BIN/htstress-rs" -n 2000 -c 16 -k --timeout-s 20 http://$ADDR/a.txt
 rmmod khttpd_rs
 
-cycles() {
-  local i pid
-  for ((i = 0; i < ${CYCLES:-20}; i++)); do
-    insmod "$KO" root=$WWW || return 1
-    "$BIN/htstress-rs" -n 100000 -c 8 -k --duration 5 --timeout-s 5 http://$ADDR/big.bin >/dev/null 2>&1 &
-    pid=$!
-    sleep 0.$((RANDOM % 5 + 1))
-    rmmod_timed khttpd_rs >/dev/null || { kill $pid; echo "cycle $i: rmmod failed or slow"; return 1; }
-    wait $pid
-  done
-  echo "$i cycles"
-}
-check khttpd/load_unload_cycles cycles
+check khttpd/load_unload_cycles unload_cycles "${CYCLES:-20}" "$KO" \
+  "$BIN/htstress-rs -n 100000 -c 8 -k --duration 5 --timeout-s 5 http://$ADDR/big.bin" root=$WWW

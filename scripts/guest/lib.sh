@@ -84,3 +84,20 @@ hold_and_rmmod() {
   wait "$pid" || { cat "$log"; return 1; }
   grep '^hold:' "$log"
 }
+
+# unload_cycles N KO LOAD [PARAMS...]: N times: insmod KO PARAMS, start the shell command LOAD
+# (client traffic) in the background, unload mid-traffic after 0.1-0.9 s, wait for LOAD to end.
+unload_cycles() {
+  local n=$1 ko=$2 load=$3 i pid mod
+  shift 3
+  mod=$(basename "$ko" .ko)
+  for ((i = 0; i < n; i++)); do
+    insmod "$ko" "$@" || return 1
+    bash -c "$load" >/dev/null 2>&1 &
+    pid=$!
+    sleep 0.$((RANDOM % 9 + 1))
+    rmmod_timed "$mod" >/dev/null || { kill "$pid"; echo "cycle $i: rmmod failed or slow"; return 1; }
+    wait "$pid"
+  done
+  echo "$i cycles"
+}

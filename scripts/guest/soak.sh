@@ -23,23 +23,14 @@ for spec in "kecho_rs 127.0.0.1:12345 echo" "khttpd_rs 127.0.0.1:8081 http"; do
   check soak/$mod-no-leaks no_leaks $mod
   rmmod $mod
 
-  run_cycles() {
-    local i load hold
-    for ((i = 0; i < cycles; i++)); do
-      insmod "$MODDIR/$mod.ko" "${args[@]}" || return 1
-      "$BIN/itest" hold --addr $addr --idle 20 --busy 4 --proto $proto --secs 30 >/dev/null 2>&1 & hold=$!
-      if [ $proto = echo ]; then
-        "$BIN/kecho-bench" --addr $addr --clients 8 --rounds 100000 --size 8192 --timeout-s 15 >/dev/null 2>&1 & load=$!
-      else
-        "$BIN/htstress-rs" -n 1000000 -c 8 --duration 15 --timeout-s 5 http://$addr/big.bin >/dev/null 2>&1 & load=$!
-      fi
-      sleep 0.$((RANDOM % 9 + 1))
-      rmmod_timed $mod >/dev/null || { echo "cycle $i: rmmod failed or slow"; kill $load $hold; return 1; }
-      wait $load; wait $hold
-    done
-    echo "$i cycles"
-  }
-  check soak/$mod-load-unload-x$cycles run_cycles
+  if [ $proto = echo ]; then
+    load="$BIN/kecho-bench --addr $addr --clients 8 --rounds 100000 --size 8192 --timeout-s 15"
+  else
+    load="$BIN/htstress-rs -n 1000000 -c 8 --duration 15 --timeout-s 5 http://$addr/big.bin"
+  fi
+  # Idle, busy and mid-request clients at every unload.
+  load="$BIN/itest hold --addr $addr --idle 20 --busy 4 --proto $proto --secs 30 & $load; wait"
+  check soak/$mod-load-unload-x$cycles unload_cycles "$cycles" "$MODDIR/$mod.ko" "$load" "${args[@]}"
   check soak/$mod-no-leaks-after-cycles no_leaks $mod
   FAULT_SECS=${FAULT_SECS:-120} bash "$ROOT/scripts/guest/faults.sh" ${mod%_rs}
 done
