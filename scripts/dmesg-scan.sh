@@ -5,7 +5,7 @@ file=$1
 [ -f "$file" ] || { echo "dmesg-scan: $file missing"; exit 1; }
 pattern='BUG|WARNING|Oops|KASAN|UBSAN|kmemleak|unreferenced object|lockdep|possible (circular|recursive) locking|refcount_t|hung task|blocked for more than|[Pp]anic|rust_panic|soft lockup|general protection|KFENCE|workqueue lockup|list_(add|del) corruption|Poison overwritten|Redzone|Object padding'
 # Boot-time noise that is not a report about our code (matched lines are still shown on -v).
-ignore='Command line:|RCU lockdep checking is enabled|kmemleak: Kernel memory leak detector initialized|kmemleak: Automatic memory scanning thread|KFENCE: initialized|panic_on_warn|RETBleed|Spectre|\bBUG\b.*No such file|ACPI BIOS Warning|ACPI Warning'
+ignore='[Cc]ommand line:|RCU lockdep checking is enabled|kmemleak: Kernel memory leak detector initialized|kmemleak: Automatic memory scanning thread|KFENCE: initialized|panic_on_warn|RETBleed|Spectre|\bBUG\b.*No such file|ACPI BIOS Warning|ACPI Warning'
 hits=$(grep -E "$pattern" "$file" | grep -Ev "$ignore")
 [ -z "$hits" ] && exit 0
 echo "$hits" | head -n 60
