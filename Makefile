@@ -54,7 +54,7 @@ shell:
 
 fmt:
 	@cd $(CARGO_DIR) && cargo fmt --all
-	@rustfmt --edition 2021 --config max_width=120 src/*.rs
+	@rustfmt --edition 2021 --config-path "$$(bash scripts/kernel.sh debug --print-dir >/dev/null 2>&1; ls -d $$HOME/.cache/ktcp-rs/src/linux-* | head -n 1)/.rustfmt.toml" src/*.rs src/proto/*.rs
 
 clippy:
 	@cd $(CARGO_DIR) && cargo clippy --all-targets --quiet -- -D warnings

@@ -24,8 +24,7 @@ use core::{
     sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
 };
 use kernel::{
-    bindings,
-    new_mutex,
+    bindings, new_mutex,
     prelude::*,
     str::CStr,
     sync::{Arc, ArcBorrow, Mutex},
@@ -34,7 +33,10 @@ use kernel::{
 };
 
 extern "C" {
-    fn ktcp_init_wait_entry(entry: *mut bindings::wait_queue_entry, func: bindings::wait_queue_func_t);
+    fn ktcp_init_wait_entry(
+        entry: *mut bindings::wait_queue_entry,
+        func: bindings::wait_queue_func_t,
+    );
 }
 
 /// What a session asks of the core after a run.

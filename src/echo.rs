@@ -76,7 +76,11 @@ impl Session for Echo {
     type Shared = EchoShared;
 
     fn new(_shared: &EchoShared) -> Self {
-        Self { buf: None, len: 0, sent: 0 }
+        Self {
+            buf: None,
+            len: 0,
+            sent: 0,
+        }
     }
 
     fn on_ready(&mut self, stream: &Stream, shared: &EchoShared) -> Step {

@@ -43,8 +43,12 @@ impl Root {
         // SAFETY: an all-zero `struct path` is an empty path that the lookup fills in.
         let mut path: bindings::path = unsafe { core::mem::zeroed() };
         // SAFETY: `dir` is a valid C string and `path` a valid output slot.
-        to_result(unsafe { ktcp_kern_path_dir(dir.as_char_ptr(), (&mut path as *mut bindings::path).cast()) })?;
-        Ok(Self { path: PathRef(path) })
+        to_result(unsafe {
+            ktcp_kern_path_dir(dir.as_char_ptr(), (&mut path as *mut bindings::path).cast())
+        })?;
+        Ok(Self {
+            path: PathRef(path),
+        })
     }
 
     /// Opens `name` (relative, NUL-terminated, already checked by `proto::path`) beneath the
@@ -53,7 +57,13 @@ impl Root {
         // SAFETY: an all-zero `struct path` is an empty path that the lookup fills in.
         let mut path: bindings::path = unsafe { core::mem::zeroed() };
         // SAFETY: the root path is valid while `self` lives; `name` is a valid C string.
-        to_result(unsafe { ktcp_path_lookup_beneath((&self.path.0 as *const bindings::path).cast(), name.as_char_ptr(), (&mut path as *mut bindings::path).cast()) })?;
+        to_result(unsafe {
+            ktcp_path_lookup_beneath(
+                (&self.path.0 as *const bindings::path).cast(),
+                name.as_char_ptr(),
+                (&mut path as *mut bindings::path).cast(),
+            )
+        })?;
         let path = PathRef(path);
         let flags = (bindings::O_RDONLY | bindings::O_LARGEFILE | bindings::O_NOATIME) as i32;
         // SAFETY: `path` is a valid looked-up path; the current (kworker) credentials are
@@ -63,12 +73,20 @@ impl Root {
             // O_NOATIME is refused on files we do not own; retry without it.
             if e == EPERM {
                 // SAFETY: as above.
-                from_err_ptr(unsafe { bindings::dentry_open(&path.0, flags & !(bindings::O_NOATIME as i32), ktcp_current_cred().cast()) })
+                from_err_ptr(unsafe {
+                    bindings::dentry_open(
+                        &path.0,
+                        flags & !(bindings::O_NOATIME as i32),
+                        ktcp_current_cred().cast(),
+                    )
+                })
             } else {
                 Err(e)
             }
         })?;
-        Ok(File { ptr: NonNull::new(file).ok_or(ENOENT)? })
+        Ok(File {
+            ptr: NonNull::new(file).ok_or(ENOENT)?,
+        })
     }
 }
 
@@ -123,7 +141,14 @@ impl File {
     pub(crate) fn read_at(&self, buf: &mut [u8], pos: u64) -> Result<usize> {
         let mut off = i64::try_from(pos).map_err(|_| EINVAL)?;
         // SAFETY: the file is open for reading; `buf` is valid for `buf.len()` bytes.
-        let n = unsafe { bindings::kernel_read(self.ptr.as_ptr(), buf.as_mut_ptr().cast(), buf.len(), &mut off) };
+        let n = unsafe {
+            bindings::kernel_read(
+                self.ptr.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut off,
+            )
+        };
         if n < 0 {
             return Err(Error::from_errno(n as i32));
         }
@@ -133,7 +158,13 @@ impl File {
     /// Calls `entry(name, is_dir)` for every entry of this directory except `.` and `..`,
     /// until it returns false.
     pub(crate) fn for_each_entry(&self, entry: &mut dyn FnMut(&[u8], bool) -> bool) -> Result {
-        let mut lister = Lister { ctx: bindings::dir_context { actor: Some(actor), pos: 0 }, entry };
+        let mut lister = Lister {
+            ctx: bindings::dir_context {
+                actor: Some(actor),
+                pos: 0,
+            },
+            entry,
+        };
         // SAFETY: the file is open; `lister.ctx` is the first field of a live `Lister`, which
         // `actor` recovers; `iterate_dir` calls the actor only during this call.
         to_result(unsafe { bindings::iterate_dir(self.ptr.as_ptr(), &mut lister.ctx) })
@@ -166,7 +197,9 @@ unsafe extern "C" fn actor(
     // SAFETY: `ctx` is the first field of the `#[repr(C)]` `Lister` that `for_each_entry`
     // passed to `iterate_dir`, alive for the whole walk.
     let lister = unsafe { &mut *ctx.cast::<Lister<'_>>() };
-    let Ok(len) = usize::try_from(len) else { return false };
+    let Ok(len) = usize::try_from(len) else {
+        return false;
+    };
     // SAFETY: the VFS passes `len` valid bytes at `name`.
     let name = unsafe { core::slice::from_raw_parts(name.cast::<u8>(), len) };
     if name == b"." || name == b".." {

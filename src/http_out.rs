@@ -42,7 +42,12 @@ pub(crate) struct Out {
 impl Out {
     /// An empty output buffer of `OUT_CAP` bytes.
     pub(crate) fn new() -> Result<Self> {
-        Ok(Self { buf: KVec::from_elem(0, OUT_CAP, GFP_KERNEL)?, start: 0, end: 0, body: Body::None })
+        Ok(Self {
+            buf: KVec::from_elem(0, OUT_CAP, GFP_KERNEL)?,
+            start: 0,
+            end: 0,
+            body: Body::None,
+        })
     }
 
     /// True when nothing is left to send.
@@ -90,15 +95,21 @@ impl Out {
             self.start = 0;
             self.end = 0;
         }
-        let Some(tail) = self.buf.get_mut(self.end..) else { return false };
+        let Some(tail) = self.buf.get_mut(self.end..) else {
+            return false;
+        };
         if tail.is_empty() {
             return true;
         }
         let n = match &mut self.body {
             Body::None => return true,
             Body::File { file, pos, end } => {
-                let want = usize::try_from(end.saturating_sub(*pos)).unwrap_or(usize::MAX).min(tail.len());
-                let Some(window) = tail.get_mut(..want) else { return false };
+                let want = usize::try_from(end.saturating_sub(*pos))
+                    .unwrap_or(usize::MAX)
+                    .min(tail.len());
+                let Some(window) = tail.get_mut(..want) else {
+                    return false;
+                };
                 match file.read_at(window, *pos) {
                     // The file shrank under us: the promised length cannot be met.
                     Ok(0) | Err(_) if want > 0 => return false,
@@ -138,7 +149,9 @@ impl Out {
                 return Flushed::Failed;
             }
             let more = !matches!(self.body, Body::None);
-            let Some(pending) = self.buf.get(self.start..self.end) else { return Flushed::Failed };
+            let Some(pending) = self.buf.get(self.start..self.end) else {
+                return Flushed::Failed;
+            };
             if pending.is_empty() {
                 return Flushed::Done;
             }

@@ -64,7 +64,12 @@ pub(crate) struct HttpShared {
 impl HttpShared {
     /// Shared state for a server serving `root` (or hello mode).
     pub(crate) fn new(root: Option<Root>, keepalive_ms: u32, header_ms: u32) -> Self {
-        Self { root, keepalive_ms, header_ms, counters: HttpCounters::default() }
+        Self {
+            root,
+            keepalive_ms,
+            header_ms,
+            counters: HttpCounters::default(),
+        }
     }
 
     /// How long a response may wait for the client to read before the connection is dropped.
@@ -115,16 +120,23 @@ pub(crate) struct Http {
 impl Http {
     /// Answers the next buffered request, if it is complete; true if it did something.
     fn answer_buffered(&mut self, bufs: &mut Bufs, shared: &HttpShared) -> bool {
-        let Some(input) = bufs.input.get(..bufs.in_len) else { return false };
+        let Some(input) = bufs.input.get(..bufs.in_len) else {
+            return false;
+        };
         match http::parse(input, &Limits::DEFAULT) {
             Parsed::Complete { req, head_len } => {
                 shared.counters.requests.fetch_add(1, Ordering::Relaxed);
-                let answer = respond::respond(&req, shared.root.as_ref(), &mut bufs.out, &mut bufs.name);
+                let answer =
+                    respond::respond(&req, shared.root.as_ref(), &mut bufs.out, &mut bufs.name);
                 shared.counters.count(answer.status);
                 self.close_after = answer.close;
                 self.discard = req.content_length;
                 bufs.consume(head_len);
-                self.head_deadline = if bufs.in_len > 0 { clock::after_ms(shared.header_ms) } else { NEVER };
+                self.head_deadline = if bufs.in_len > 0 {
+                    clock::after_ms(shared.header_ms)
+                } else {
+                    NEVER
+                };
                 true
             }
             Parsed::Reject(reject) => {
@@ -144,7 +156,10 @@ impl Http {
         loop {
             let mut sent = 0;
             let flushed = bufs.out.flush(stream, &mut budget, &mut sent);
-            shared.counters.bytes_sent.fetch_add(sent, Ordering::Relaxed);
+            shared
+                .counters
+                .bytes_sent
+                .fetch_add(sent, Ordering::Relaxed);
             match flushed {
                 Flushed::Done => {}
                 Flushed::Blocked => return (Step::Wait(clock::after_ms(shared.stall_ms())), false),
@@ -155,7 +170,9 @@ impl Http {
                 return (Step::Close, false);
             }
             if self.discard > 0 {
-                let n = usize::try_from(self.discard).unwrap_or(usize::MAX).min(bufs.in_len);
+                let n = usize::try_from(self.discard)
+                    .unwrap_or(usize::MAX)
+                    .min(bufs.in_len);
                 bufs.consume(n);
                 self.discard -= n as u64;
             }
@@ -165,7 +182,9 @@ impl Http {
             if budget == 0 {
                 return (Step::Yield, false);
             }
-            let Some(space) = bufs.input.get_mut(bufs.in_len..) else { return (Step::Close, false) };
+            let Some(space) = bufs.input.get_mut(bufs.in_len..) else {
+                return (Step::Close, false);
+            };
             match stream.recv(space) {
                 Ok(0) => return (Step::Close, false),
                 Ok(n) => {
@@ -180,8 +199,11 @@ impl Http {
                         // Idle on keep-alive: give the buffers back.
                         return (Step::Wait(clock::after_ms(shared.keepalive_ms)), true);
                     }
-                    let deadline =
-                        if self.discard > 0 { clock::after_ms(shared.stall_ms()) } else { self.head_deadline };
+                    let deadline = if self.discard > 0 {
+                        clock::after_ms(shared.stall_ms())
+                    } else {
+                        self.head_deadline
+                    };
                     return (Step::Wait(deadline), false);
                 }
                 Err(_) => return (Step::Close, false),
@@ -194,7 +216,12 @@ impl Session for Http {
     type Shared = HttpShared;
 
     fn new(_shared: &HttpShared) -> Self {
-        Self { bufs: None, head_deadline: NEVER, discard: 0, close_after: false }
+        Self {
+            bufs: None,
+            head_deadline: NEVER,
+            discard: 0,
+            close_after: false,
+        }
     }
 
     fn on_ready(&mut self, stream: &Stream, shared: &HttpShared) -> Step {

@@ -52,7 +52,11 @@ fn open_root(root: &CStr) -> Result<Option<fs::Root>> {
         return Ok(None);
     }
     fs::Root::new(root).map(Some).inspect_err(|e| {
-        pr_err!("root={}: not a usable directory (error {})\n", root.to_str().unwrap_or("?"), e.to_errno());
+        pr_err!(
+            "root={}: not a usable directory (error {})\n",
+            root.to_str().unwrap_or("?"),
+            e.to_errno()
+        );
     })
 }
 
@@ -71,7 +75,11 @@ impl kernel::Module for KhttpdRs {
         let keepalive_s = params::in_range("keepalive_timeout", keepalive, 0, 3600)? as u32;
         let header_s = params::in_range("header_timeout", header, 0, 3600)? as u32;
         let shared = HttpShared::new(open_root(root)?, keepalive_s * 1000, header_s * 1000);
-        let mode = if shared.root.is_some() { "static files" } else { "hello mode" };
+        let mode = if shared.root.is_some() {
+            "static files"
+        } else {
+            "hello mode"
+        };
         let server = Server::start(&config, shared)?;
         pr_info!(
             "listening on port {} ({}, keepalive {} s, header {} s, {} workqueue)\n",

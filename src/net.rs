@@ -54,7 +54,9 @@ impl OwnedSocket {
     fn shutdown(&self) {
         // SAFETY: by the type invariant the socket is valid. Errors (e.g. not connected) are of
         // no interest: the goal is only that nothing more flows.
-        unsafe { bindings::kernel_sock_shutdown(self.as_ptr(), bindings::sock_shutdown_cmd_SHUT_RDWR) };
+        unsafe {
+            bindings::kernel_sock_shutdown(self.as_ptr(), bindings::sock_shutdown_cmd_SHUT_RDWR)
+        };
     }
 }
 
@@ -85,14 +87,21 @@ impl Listener {
                 &mut raw,
             )
         })?;
-        let sock = OwnedSocket { ptr: NonNull::new(raw).ok_or(ENOMEM)? };
+        let sock = OwnedSocket {
+            ptr: NonNull::new(raw).ok_or(ENOMEM)?,
+        };
         let timeo = core::ffi::c_long::try_from(accept_timeout).unwrap_or(core::ffi::c_long::MAX);
         // SAFETY: `sock` is a freshly created, valid socket.
         unsafe {
             ktcp_sock_set_reuseaddr(sock.as_ptr().cast());
             ktcp_sock_set_rcvtimeo(sock.as_ptr().cast(), timeo);
         }
-        let mut addr = SockaddrIn { family: bindings::AF_INET as u16, port: port.to_be(), addr: 0, zero: [0; 8] };
+        let mut addr = SockaddrIn {
+            family: bindings::AF_INET as u16,
+            port: port.to_be(),
+            addr: 0,
+            zero: [0; 8],
+        };
         // SAFETY: `addr` is a valid `sockaddr_in` of the length passed; the socket is valid.
         to_result(unsafe {
             bindings::kernel_bind(
@@ -112,7 +121,9 @@ impl Listener {
         let mut raw = core::ptr::null_mut();
         // SAFETY: the listener socket is valid for the lifetime of `self`.
         to_result(unsafe { bindings::kernel_accept(self.sock.as_ptr(), &mut raw, 0) })?;
-        let sock = OwnedSocket { ptr: NonNull::new(raw).ok_or(EINVAL)? };
+        let sock = OwnedSocket {
+            ptr: NonNull::new(raw).ok_or(EINVAL)?,
+        };
         // SAFETY: `sock` is a valid, connected TCP socket.
         unsafe { ktcp_sock_set_nodelay(sock.as_ptr().cast()) };
         Ok(Stream { sock })
@@ -132,7 +143,10 @@ pub(crate) struct Stream {
 impl Stream {
     /// Receives into `buf`: `Ok(0)` at end of stream, `Err(EAGAIN)` when nothing is queued.
     pub(crate) fn recv(&self, buf: &mut [u8]) -> Result<usize> {
-        let mut vec = bindings::kvec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+        let mut vec = bindings::kvec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
         // SAFETY: an all-zero `msghdr` is a valid empty message header.
         let mut msg: bindings::msghdr = unsafe { core::mem::zeroed() };
         // SAFETY: the socket is valid; `vec` describes `buf`, which outlives the call.
@@ -153,7 +167,10 @@ impl Stream {
     /// Sends from `buf`: the count queued, `Err(EAGAIN)` when the send buffer is full. `more`
     /// asks TCP to hold a partial segment because more data follows at once (`MSG_MORE`).
     pub(crate) fn send(&self, buf: &[u8], more: bool) -> Result<usize> {
-        let mut vec = bindings::kvec { iov_base: buf.as_ptr().cast_mut().cast(), iov_len: buf.len() };
+        let mut vec = bindings::kvec {
+            iov_base: buf.as_ptr().cast_mut().cast(),
+            iov_len: buf.len(),
+        };
         // SAFETY: an all-zero `msghdr` is a valid empty message header.
         let mut msg: bindings::msghdr = unsafe { core::mem::zeroed() };
         msg.msg_flags = bindings::MSG_DONTWAIT | bindings::MSG_NOSIGNAL;
@@ -162,7 +179,9 @@ impl Stream {
         }
         // SAFETY: the socket is valid; `vec` describes `buf`, which outlives the call and is
         // only read.
-        let ret = unsafe { bindings::kernel_sendmsg(self.sock.as_ptr(), &mut msg, &mut vec, 1, buf.len()) };
+        let ret = unsafe {
+            bindings::kernel_sendmsg(self.sock.as_ptr(), &mut msg, &mut vec, 1, buf.len())
+        };
         to_result(ret)?;
         Ok(ret as usize)
     }

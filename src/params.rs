@@ -25,8 +25,14 @@ pub(crate) fn in_range(name: &str, value: i32, min: i32, max: i32) -> Result<i32
 /// The server configuration from `port`, `backlog`, `bench` and `max_connections`.
 pub(crate) fn server_config(name: &'static CStr) -> Result<Config> {
     // SAFETY: the getters read plain module parameters, fixed after load (mode 0444).
-    let (port, backlog, bench, max) =
-        unsafe { (ktcp_param_port(), ktcp_param_backlog(), ktcp_param_bench(), ktcp_param_max_connections()) };
+    let (port, backlog, bench, max) = unsafe {
+        (
+            ktcp_param_port(),
+            ktcp_param_backlog(),
+            ktcp_param_bench(),
+            ktcp_param_max_connections(),
+        )
+    };
     Ok(Config {
         name,
         port: in_range("port", port, 1, 65535)? as u16,

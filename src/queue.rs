@@ -24,11 +24,19 @@ impl OwnedQueue {
     /// Allocates a workqueue named `name`: unbound, or per-CPU bound when `bound` (kecho's
     /// `bench=1`, which keeps a connection's work on the CPU that queued it).
     pub(crate) fn new(name: &CStr, bound: bool) -> Result<Self> {
-        let flags = if bound { 0 } else { bindings::wq_flags_WQ_UNBOUND };
+        let flags = if bound {
+            0
+        } else {
+            bindings::wq_flags_WQ_UNBOUND
+        };
         // SAFETY: the format string is "%s" with one valid C string argument; `max_active` 0
         // selects the default.
-        let ptr = unsafe { bindings::alloc_workqueue(c_str!("%s").as_char_ptr(), flags, 0, name.as_char_ptr()) };
-        Ok(Self { ptr: NonNull::new(ptr).ok_or(ENOMEM)? })
+        let ptr = unsafe {
+            bindings::alloc_workqueue(c_str!("%s").as_char_ptr(), flags, 0, name.as_char_ptr())
+        };
+        Ok(Self {
+            ptr: NonNull::new(ptr).ok_or(ENOMEM)?,
+        })
     }
 
     /// The raw pointer, for a core that queues on it while it lives.

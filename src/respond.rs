@@ -45,8 +45,17 @@ struct Ctx<'r> {
 }
 
 /// Answers `req`, writing the head (and a small body) into `out` and attaching any larger body.
-pub(crate) fn respond(req: &Request<'_>, root: Option<&Root>, out: &mut Out, name: &mut [u8]) -> Answer {
-    let ctx = Ctx { req, date: format_http_date(clock::unix_secs()), head_only: req.method == Method::Head };
+pub(crate) fn respond(
+    req: &Request<'_>,
+    root: Option<&Root>,
+    out: &mut Out,
+    name: &mut [u8],
+) -> Answer {
+    let ctx = Ctx {
+        req,
+        date: format_http_date(clock::unix_secs()),
+        head_only: req.method == Method::Head,
+    };
     if req.expect_continue && req.content_length > 0 {
         if let Some(n) = write_continue(out.tail()) {
             out.commit(n);
@@ -59,7 +68,10 @@ pub(crate) fn respond(req: &Request<'_>, root: Option<&Root>, out: &mut Out, nam
     } else {
         hello(&ctx, out)
     };
-    Answer { status, close: !req.keep_alive }
+    Answer {
+        status,
+        close: !req.keep_alive,
+    }
 }
 
 /// Writes an error response for a request that could not be parsed; the connection closes.
@@ -117,8 +129,15 @@ fn send(ctx: &Ctx<'_>, out: &mut Out, head: &Head<'_>, body: Body) -> Status {
 }
 
 fn hello(ctx: &Ctx<'_>, out: &mut Out) -> Status {
-    let h = head(ctx, Status::Ok, HELLO.len() as u64, "text/plain; charset=utf-8");
-    let Some(n) = write_head(&h, out.tail()) else { return Status::InternalServerError };
+    let h = head(
+        ctx,
+        Status::Ok,
+        HELLO.len() as u64,
+        "text/plain; charset=utf-8",
+    );
+    let Some(n) = write_head(&h, out.tail()) else {
+        return Status::InternalServerError;
+    };
     out.commit(n);
     if !ctx.head_only {
         out.push(HELLO);
@@ -130,7 +149,9 @@ fn error(ctx: &Ctx<'_>, out: &mut Out, status: Status) -> Status {
     let body = error_body(status);
     let mut h = head(ctx, status, body.len() as u64, "text/html; charset=utf-8");
     h.allow = status == Status::MethodNotAllowed;
-    let Some(n) = write_head(&h, out.tail()) else { return status };
+    let Some(n) = write_head(&h, out.tail()) else {
+        return status;
+    };
     out.commit(n);
     if !ctx.head_only {
         out.push(body);
@@ -141,7 +162,10 @@ fn error(ctx: &Ctx<'_>, out: &mut Out, status: Status) -> Status {
 /// Maps a lookup or open error to a status.
 fn lookup_status(e: Error) -> Status {
     let errno = -e.to_errno();
-    if errno == bindings::ENOENT as i32 || errno == bindings::ENOTDIR as i32 || errno == bindings::ENAMETOOLONG as i32 {
+    if errno == bindings::ENOENT as i32
+        || errno == bindings::ENOTDIR as i32
+        || errno == bindings::ENAMETOOLONG as i32
+    {
         Status::NotFound
     } else if errno == bindings::EXDEV as i32
         || errno == bindings::ELOOP as i32
@@ -166,7 +190,8 @@ fn resolve<'n>(ctx: &Ctx<'_>, name: &'n mut [u8]) -> Result<(&'n CStr, usize, bo
         len = 1;
     }
     *name.get_mut(len).ok_or(PathError::TooLong)? = 0;
-    let cstr = CStr::from_bytes_with_nul(name.get(..=len).ok_or(PathError::TooLong)?).map_err(|_| PathError::BadRequest)?;
+    let cstr = CStr::from_bytes_with_nul(name.get(..=len).ok_or(PathError::TooLong)?)
+        .map_err(|_| PathError::BadRequest)?;
     Ok((cstr, len, resolved.trailing_slash))
 }
 
@@ -201,7 +226,13 @@ fn serve_path(ctx: &Ctx<'_>, root: &Root, out: &mut Out, name: &mut [u8]) -> Sta
         if let Ok(index_file) = root.open(index) {
             if let Ok(index_meta) = index_file.stat() {
                 if index_meta.is_file {
-                    return serve_file(ctx, out, index_file, &index_meta, "text/html; charset=utf-8");
+                    return serve_file(
+                        ctx,
+                        out,
+                        index_file,
+                        &index_meta,
+                        "text/html; charset=utf-8",
+                    );
                 }
             }
         }
@@ -221,14 +252,25 @@ fn index_name(name: &mut [u8], len: usize) -> Option<&CStr> {
 fn redirect(ctx: &Ctx<'_>, out: &mut Out) -> Status {
     let mut location = [0u8; 512];
     let path = ctx.req.path;
-    let Some(dst) = location.get_mut(..path.len()) else { return error(ctx, out, Status::UriTooLong) };
+    let Some(dst) = location.get_mut(..path.len()) else {
+        return error(ctx, out, Status::UriTooLong);
+    };
     dst.copy_from_slice(path);
-    let Some(slash) = location.get_mut(path.len()) else { return error(ctx, out, Status::UriTooLong) };
+    let Some(slash) = location.get_mut(path.len()) else {
+        return error(ctx, out, Status::UriTooLong);
+    };
     *slash = b'/';
     let body = error_body(Status::MovedPermanently);
-    let mut h = head(ctx, Status::MovedPermanently, body.len() as u64, "text/html; charset=utf-8");
+    let mut h = head(
+        ctx,
+        Status::MovedPermanently,
+        body.len() as u64,
+        "text/html; charset=utf-8",
+    );
     h.location = location.get(..=path.len());
-    let Some(n) = write_head(&h, out.tail()) else { return error(ctx, out, Status::InternalServerError) };
+    let Some(n) = write_head(&h, out.tail()) else {
+        return error(ctx, out, Status::InternalServerError);
+    };
     out.commit(n);
     if !ctx.head_only {
         out.push(body);
@@ -250,7 +292,11 @@ fn serve_file(ctx: &Ctx<'_>, out: &mut Out, file: File, meta: &Meta, content_typ
         Some(RangeSpec::Partial { first, last }) => {
             h.status = Status::PartialContent;
             h.content_length = last.saturating_sub(first).saturating_add(1);
-            h.content_range = Some(ContentRange::Bytes { first, last, total: meta.size });
+            h.content_range = Some(ContentRange::Bytes {
+                first,
+                last,
+                total: meta.size,
+            });
             (first, last.saturating_add(1))
         }
         Some(RangeSpec::Unsatisfiable) => {
@@ -267,7 +313,16 @@ fn serve_file(ctx: &Ctx<'_>, out: &mut Out, file: File, meta: &Meta, content_typ
         }
         Some(RangeSpec::Full) | None => (0, meta.size),
     };
-    send(ctx, out, &h, Body::File { file, pos: first, end })
+    send(
+        ctx,
+        out,
+        &h,
+        Body::File {
+            file,
+            pos: first,
+            end,
+        },
+    )
 }
 
 fn serve_listing(ctx: &Ctx<'_>, out: &mut Out, dir: &File) -> Status {
@@ -275,7 +330,12 @@ fn serve_listing(ctx: &Ctx<'_>, out: &mut Out, dir: &File) -> Status {
         Ok(page) => page,
         Err(_) => return error(ctx, out, Status::InternalServerError),
     };
-    let h = head(ctx, Status::Ok, page.len() as u64, "text/html; charset=utf-8");
+    let h = head(
+        ctx,
+        Status::Ok,
+        page.len() as u64,
+        "text/html; charset=utf-8",
+    );
     send(ctx, out, &h, Body::Mem { data: page, pos: 0 })
 }
 
@@ -291,7 +351,11 @@ fn build_listing(path: &[u8], dir: &File) -> Result<KVec<u8>> {
             // A name too long to show is skipped.
             return true;
         };
-        if page.len() + n > LISTING_CAP || page.extend_from_slice(piece.get(..n).unwrap_or_default(), GFP_KERNEL).is_err() {
+        if page.len() + n > LISTING_CAP
+            || page
+                .extend_from_slice(piece.get(..n).unwrap_or_default(), GFP_KERNEL)
+                .is_err()
+        {
             failed = true;
             return false;
         }

@@ -51,20 +51,40 @@ impl<S: Session> Server<S> {
     /// Binds the port and starts accepting.
     pub(crate) fn start(config: &Config, shared: S::Shared) -> Result<Self> {
         let queue = OwnedQueue::new(config.name, config.bound)?;
-        let core = Arc::pin_init(Core::new(queue.as_raw(), config.max_connections, shared), GFP_KERNEL)?;
-        let listener = Listener::bind(config.port, config.backlog, clock::ms_to_jiffies(ACCEPT_POLL_MS))
-            .inspect_err(|e| {
-                if e.to_errno() == -(bindings::EADDRINUSE as i32) {
-                    pr_err!("port {} is already in use\n", config.port);
-                } else {
-                    pr_err!("cannot listen on port {}: error {}\n", config.port, e.to_errno());
-                }
-            })?;
+        let core = Arc::pin_init(
+            Core::new(queue.as_raw(), config.max_connections, shared),
+            GFP_KERNEL,
+        )?;
+        let listener = Listener::bind(
+            config.port,
+            config.backlog,
+            clock::ms_to_jiffies(ACCEPT_POLL_MS),
+        )
+        .inspect_err(|e| {
+            if e.to_errno() == -(bindings::EADDRINUSE as i32) {
+                pr_err!("port {} is already in use\n", config.port);
+            } else {
+                pr_err!(
+                    "cannot listen on port {}: error {}\n",
+                    config.port,
+                    e.to_errno()
+                );
+            }
+        })?;
         let listener = Arc::new(listener, GFP_KERNEL)?;
-        let accept = AcceptLoop { listener: listener.clone(), core: core.clone() };
+        let accept = AcceptLoop {
+            listener: listener.clone(),
+            core: core.clone(),
+        };
         let thread = KThread::spawn(config.name, accept)?;
         let stats = StatsDir::new(config.name, core.clone());
-        Ok(Self { stats: Some(stats), thread: Some(thread), listener, core, queue: Some(queue) })
+        Ok(Self {
+            stats: Some(stats),
+            thread: Some(thread),
+            listener,
+            core,
+            queue: Some(queue),
+        })
     }
 }
 

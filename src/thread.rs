@@ -41,7 +41,8 @@ pub(crate) fn should_stop() -> bool {
 impl<F: ThreadMain> KThread<F> {
     /// Starts a kthread called `name` running `func`.
     pub(crate) fn spawn(name: &CStr, func: F) -> Result<Self> {
-        let func = NonNull::new(KBox::into_raw(KBox::new(Some(func), GFP_KERNEL)?)).ok_or(ENOMEM)?;
+        let func =
+            NonNull::new(KBox::into_raw(KBox::new(Some(func), GFP_KERNEL)?)).ok_or(ENOMEM)?;
         // SAFETY: `trampoline::<F>` matches the `threadfn` signature and `func` stays valid until
         // `Drop`, after the thread has exited; the format string is a valid "%s" with one string.
         let task = unsafe {
