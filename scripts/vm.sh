@@ -36,8 +36,9 @@ printf '%s\n' "$cmd" >"$out/cmd.sh"
 wrapper="bash $KTCP_ROOT/scripts/guest-run.sh $out"
 stage "vm ($flavour, ${accel[*]:-kvm}): $cmd"
 set +e
-timeout --foreground -k 10 "$timeout" "${vng[@]}" --exec "$wrapper" </dev/null
-vng_rc=$?
+# Through a pipe: redirected to a file, the guest console rewrites it from offset 0.
+timeout --foreground -k 10 "$timeout" "${vng[@]}" --exec "$wrapper" </dev/null | cat
+vng_rc=${PIPESTATUS[0]}
 set -e
 [ -f "$out/rc" ] || { echo "vm: the guest did not finish (vng status $vng_rc, timeout ${timeout}s)"; \
   [ -f "$out/dmesg.txt" ] && tail -n 40 "$out/dmesg.txt"; exit 1; }

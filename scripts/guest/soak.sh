@@ -26,7 +26,7 @@ for spec in "kecho_rs 127.0.0.1:12345 echo" "khttpd_rs 127.0.0.1:8081 http"; do
   if [ $proto = echo ]; then
     load="$BIN/kecho-bench --addr $addr --clients 8 --rounds 100000 --size 8192 --timeout-s 15"
   else
-    load="$BIN/htstress-rs -n 1000000 -c 8 --duration 15 --timeout-s 5 http://$addr/big.bin"
+    load="timeout 4 $BIN/htstress-rs -n 1000000 -c 8 --duration 15 --timeout-s 5 http://$addr/big.bin"
   fi
   # Idle, busy and mid-request clients at every unload.
   load="$BIN/itest hold --addr $addr --idle 20 --busy 4 --proto $proto --secs 30 & $load; wait"
