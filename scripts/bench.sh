@@ -15,9 +15,9 @@ bash scripts/modules.sh perf
 stage "tools: cargo build --release --bins"
 (cd userspace-tests && cargo build --release --quiet --bins)
 
-out=$KTCP_ROOT/build/vm-perf
+out=$(vm_run_dir perf)
 set +e
-bash scripts/vm.sh --flavour perf --timeout 2700 -- "BENCH_QUICK=${BENCH_QUICK:-0} bash scripts/guest/bench.sh $parts"
+bash scripts/vm.sh --flavour perf --timeout 2700 --out "$out" -- "BENCH_QUICK=${BENCH_QUICK:-0} bash scripts/guest/bench.sh $parts"
 vm_rc=$?
 set -e
 

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Run a command as root inside a virtme-ng guest on the cached kernel, then scan its dmesg.
-# Usage: scripts/vm.sh [--flavour perf|debug] [--timeout SECONDS] [--mem SIZE] [CMD...]
+# Usage: scripts/vm.sh [--flavour perf|debug] [--timeout SECONDS] [--mem SIZE] [--out DIR] [CMD...]
 # Without CMD: an interactive shell. The guest starts in the repo root with 2 vCPUs; TCG unless
 # this CPU offers vmx/svm (KVM) and KTCP_NO_KVM is unset. Exits with CMD's status, or 1 when
 # the guest's dmesg shows a kernel report (the offending lines are printed).
+# Each run has its own directory (cmd.sh, dmesg.txt, kmemleak.txt, rc, what the guest writes to
+# $KTCP_OUT): --out DIR, or a new build/vm-<flavour>/<time>-<pid>/ (`last` points at the newest;
+# the last 5 finished runs are kept).
 source "$(dirname "$0")/common.sh"
 
-flavour=debug timeout=1800 mem=4G
+flavour=debug timeout=1800 mem=4G out=
 while [ $# -gt 0 ]; do
   case $1 in
     --flavour) flavour=$2; shift 2;;
     --timeout) timeout=$2; shift 2;;
     --mem) mem=$2; shift 2;;
+    --out) out=$2; shift 2;;
     --) shift; break;;
     *) break;;
   esac
@@ -19,8 +23,8 @@ done
 cmd="$*"
 
 kdir=$(bash "$KTCP_ROOT/scripts/kernel.sh" "$flavour" --print-dir) || die "no $flavour kernel: run 'make kernel'"
-out=$KTCP_ROOT/build/vm-$flavour
-rm -rf "$out" && mkdir -p "$out"
+[ -n "$out" ] || out=$(vm_run_dir "$flavour")
+mkdir -p "$out"
 
 accel=(--disable-kvm)
 if grep -qE '\b(vmx|svm)\b' /proc/cpuinfo && [ -w /dev/kvm ] && [ -z "${KTCP_NO_KVM:-}" ]; then accel=(); fi
