@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! HTTP dates (RFC 9110 section 5.6.7): IMF-fixdate out, all three forms in.
 
 use super::writer::ascii_digit;

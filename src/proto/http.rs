@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The HTTP/1.x request-head parser (RFC 9112 sections 2, 3, 5 and 6; RFC 9110 section 7.2).
 //!
 //! It has the shape of the `httparse` crate: [`parse`] is handed the unparsed bytes of a

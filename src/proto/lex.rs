@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Byte-level lexing shared by the header and range parsers (RFC 9110 section 5.6).
 
 /// Whether `b` may appear in a token (RFC 9110 section 5.6.2).

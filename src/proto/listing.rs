@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! A directory listing as HTML, written in pieces: a head, one line per entry, a tail.
 //!
 //! Entry links are relative, so the listing must be served at a URL ending in `/`.

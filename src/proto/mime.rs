@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Content types by file-name extension.
 
 /// Extensions (lower case) and their content types; text types say `charset=utf-8`.

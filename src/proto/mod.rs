@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The HTTP protocol layer: plain `core` Rust with no kernel imports, so that every byte of
 //! request handling compiles both in the module and on the host, where it is tested.
 //!

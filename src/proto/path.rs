@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Turns a request path into a relative file name that cannot leave the served directory.
 
 use super::status::Status;

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The `Range` request field (RFC 9110 section 14.2), for a single byte range.
 
 use super::lex::{is_digits, list_items, trim_ows};

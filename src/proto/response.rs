@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Response heads and the small bodies of error responses.
 
 use super::status::Status;

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The response status codes this server sends (RFC 9110 section 15).
 
 /// A response status code with its reason phrase.

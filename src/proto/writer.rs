@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! A cursor that fills a caller's buffer and reports overflow instead of panicking.
 
 /// Appends bytes to a borrowed output buffer; every method answers `None` once it is full.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! HTTP date formatting and parsing in all three forms.
 
 use crate::proto::date::{format_http_date, parse_http_date};

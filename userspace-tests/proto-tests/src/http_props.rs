@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Property tests: the parser never panics, gives the same answer however the bytes are
 //! split, and `resolve` never yields a name that could leave the served directory.
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Table tests for the request parser: each status path, each field rule, the smuggling
 //! cases of RFC 9112 sections 6.3 and 11, pipelining and keep-alive.
 

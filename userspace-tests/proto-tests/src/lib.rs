@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Host tests for `src/proto`, the protocol layer of the kernel module.
 //!
 //! The crate is `no_std`, like the kernel, so that a `std` dependency in `proto` fails to
@@ -32,3 +34,5 @@ mod path_tests;
 mod range_tests;
 #[cfg(test)]
 mod response_tests;
+#[cfg(test)]
+mod spdx_tests;

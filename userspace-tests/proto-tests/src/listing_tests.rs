@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Directory listings: structure, href encoding and HTML escaping.
 
 use std::string::String;

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The MIME table.
 
 use crate::proto::mime::mime_for;

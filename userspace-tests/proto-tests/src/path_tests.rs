@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Path resolution: decoding, normalising and every rejection.
 
 use std::string::String;

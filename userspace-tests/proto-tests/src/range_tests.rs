@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! `Range` evaluation: every form and edge case of RFC 9110 section 14.
 
 use crate::proto::range::{parse_range, RangeSpec};

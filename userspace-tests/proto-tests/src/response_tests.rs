@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Response heads, 100 Continue and error bodies.
 
 use std::string::String;
