@@ -29,6 +29,8 @@ mod listing_tests;
 #[cfg(test)]
 mod mime_tests;
 #[cfg(test)]
+mod overflow_tests;
+#[cfg(test)]
 mod path_tests;
 #[cfg(test)]
 mod range_tests;
