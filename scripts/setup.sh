@@ -45,4 +45,5 @@ if [ ! -x "$VENV/bin/vng" ]; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q virtme-ng
 fi
+[ -x "$VENV/bin/redbot" ] || { stage "pip: installing redbot (HTTP linter, guest hardening test)"; "$VENV/bin/pip" install -q redbot==2.7.1; }
 stage "setup complete"
