@@ -128,6 +128,151 @@ pub fn make_root(root: &Path, outside: &Path, big_mib: u64) -> Result<(), String
     relink(&outside, &root.join("escdir"))
 }
 
+/// The hardening root (`itest hardening mkroot`): names a server must refuse or hide, and
+/// files large or old enough for the range tests. Kept apart from `make_root`'s tree, whose
+/// `/` serves an `index.html`, because the hardening tests need `/` to be a listing.
+pub mod hard {
+    /// A FIFO: opening it for reading blocks until a writer comes.
+    pub const FIFO: &str = "fifo";
+    /// A character device node, 1:3 (`/dev/null`'s numbers).
+    pub const NULL_DEV: &str = "null";
+    /// Mode 0600, owned by root.
+    pub const SECRET_FILE: &str = "secret.txt";
+    /// What `secret.txt` holds.
+    pub const SECRET_TEXT: &str = "ktcp-hardening-0600-secret-7d2a";
+    /// Mode 0700 directory holding `inside.txt` (0644).
+    pub const PRIVATE_DIR: &str = "private";
+    /// What `private/inside.txt` holds.
+    pub const INSIDE_TEXT: &str = "ktcp-hardening-inside-0700-dir-93be";
+    /// Dotfiles: `.git/config` and `.htpasswd`, with these contents.
+    pub const GIT_CONFIG_TEXT: &str = "[core]\n\tktcp = hardening-git-config\n";
+    pub const HTPASSWD_TEXT: &str = "admin:$apr1$ktcp$hardeninghtpasswd\n";
+    /// A directory whose name looks like a host, without index.html.
+    pub const EVIL_DIR: &str = "evil.example";
+    /// A directory with a space in its name.
+    pub const SPACE_DIR: &str = "a b";
+    /// 5 GiB, sparse, with `HUGE_MARKER` at `HUGE_MARK_AT`; zeros elsewhere.
+    pub const HUGE_FILE: &str = "huge.bin";
+    pub const HUGE_LEN: u64 = 5 << 30;
+    pub const HUGE_MARK_AT: u64 = (4 << 30) + 4096;
+    pub const HUGE_MARKER: &[u8; 16] = b"ktcp-huge-marker";
+    /// 4 MiB of `pattern_bytes(0, ..)`.
+    pub const BODY4M_FILE: &str = "body4m.bin";
+    pub const BODY4M_LEN: usize = 4 << 20;
+    /// Small text files; `a.txt`'s mtime is `OLD_MTIME` (for If-Range, which needs a
+    /// Last-Modified at least a second before the response's Date to be a strong validator).
+    pub const SMALL_FILES: &[(&str, &str)] = &[
+        ("a.txt", "alpha: hardening a.txt\n"),
+        ("b.txt", "bravo: the hardening b.txt, a little longer\n"),
+        ("c.txt", "charlie\n"),
+    ];
+    /// 2020-01-01T00:00:00Z.
+    pub const OLD_MTIME: u64 = 1_577_836_800;
+}
+
+fn c_path(path: &Path) -> Result<std::ffi::CString, String> {
+    use std::os::unix::ffi::OsStrExt;
+    std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| format!("NUL in {}", path.display()))
+}
+
+/// Removes whatever is at `path` (not a directory), so a node can be made anew.
+fn remove_node(path: &Path) -> Result<(), String> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(format!("remove {}: {e}", path.display())),
+    }
+}
+
+/// Makes a FIFO (`dev == None`) or a character device at `path`, replacing what was there.
+fn make_node(path: &Path, dev: Option<(u32, u32)>) -> Result<(), String> {
+    remove_node(path)?;
+    let name = c_path(path)?;
+    // SAFETY: `name` is a valid NUL-terminated path that lives across the call.
+    let rc = unsafe {
+        match dev {
+            None => libc::mkfifo(name.as_ptr(), 0o644),
+            Some((major, minor)) => libc::mknod(
+                name.as_ptr(),
+                libc::S_IFCHR | 0o666,
+                libc::makedev(major, minor),
+            ),
+        }
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "mknod {}: {}",
+            path.display(),
+            std::io::Error::last_os_error()
+        ))
+    }
+}
+
+fn chmod(path: &Path, mode: u32) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+        .map_err(|e| format!("chmod {}: {e}", path.display()))
+}
+
+/// A file with exactly `contents` and `mode`.
+fn write_mode(path: &Path, contents: &[u8], mode: u32) -> Result<(), String> {
+    write(path, contents)?;
+    chmod(path, mode)
+}
+
+fn dir_mode(path: &Path, mode: u32) -> Result<(), String> {
+    mkdir(path)?;
+    chmod(path, mode)
+}
+
+/// The sparse 5 GiB file: length set, one marker written past 4 GiB.
+fn write_huge(path: &Path) -> Result<(), String> {
+    use std::io::{Seek, SeekFrom};
+    let err = |e: std::io::Error| format!("{}: {e}", path.display());
+    let mut f = fs::File::create(path).map_err(err)?;
+    f.set_len(hard::HUGE_LEN).map_err(err)?;
+    f.seek(SeekFrom::Start(hard::HUGE_MARK_AT)).map_err(err)?;
+    f.write_all(hard::HUGE_MARKER).map_err(err)?;
+    drop(f);
+    chmod(path, 0o644)
+}
+
+/// Creates (or refreshes) the hardening tree in `root`; run as root (mknod, root-owned 0600).
+pub fn make_hardening_root(root: &Path) -> Result<(), String> {
+    use hard::*;
+    dir_mode(root, 0o755)?;
+    for (name, text) in SMALL_FILES {
+        write_mode(&root.join(name), text.as_bytes(), 0o644)?;
+    }
+    let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(OLD_MTIME);
+    fs::File::options()
+        .write(true)
+        .open(root.join("a.txt"))
+        .and_then(|f| f.set_modified(old))
+        .map_err(|e| format!("set mtime of a.txt: {e}"))?;
+    make_node(&root.join(FIFO), None)?;
+    make_node(&root.join(NULL_DEV), Some((1, 3)))?;
+    write_mode(&root.join(SECRET_FILE), SECRET_TEXT.as_bytes(), 0o600)?;
+    // The directory's mode is set last, so refreshing the tree can still write into it.
+    let private = root.join(PRIVATE_DIR);
+    dir_mode(&private, 0o755)?;
+    write_mode(&private.join("inside.txt"), INSIDE_TEXT.as_bytes(), 0o644)?;
+    chmod(&private, 0o700)?;
+    dir_mode(&root.join(".git"), 0o755)?;
+    write_mode(&root.join(".git/config"), GIT_CONFIG_TEXT.as_bytes(), 0o644)?;
+    write_mode(&root.join(".htpasswd"), HTPASSWD_TEXT.as_bytes(), 0o644)?;
+    dir_mode(&root.join(EVIL_DIR), 0o755)?;
+    write_mode(&root.join(EVIL_DIR).join("x.txt"), b"x\n", 0o644)?;
+    dir_mode(&root.join(SPACE_DIR), 0o755)?;
+    write_mode(&root.join(SPACE_DIR).join("y.txt"), b"y\n", 0o644)?;
+    let body = pattern_bytes(0, BODY4M_LEN);
+    write_mode(&root.join(BODY4M_FILE), &body, 0o644)?;
+    write_huge(&root.join(HUGE_FILE))
+}
+
 #[cfg(test)]
 pub mod tests {
     use super::*;
@@ -166,6 +311,49 @@ pub mod tests {
             fs::read_link(root.join("escdir")).unwrap(),
             outside.canonicalize().unwrap()
         );
+    }
+
+    #[test]
+    fn creates_the_hardening_tree() {
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        let base = std::env::temp_dir().join(format!("itest-hard-{}", std::process::id()));
+        let root = base.join("hard");
+        let made = make_hardening_root(&root).and_then(|_| make_hardening_root(&root));
+        if let Err(e) = &made {
+            // mknod needs CAP_MKNOD; without it only that part can be checked.
+            // SAFETY: geteuid has no preconditions.
+            let euid = unsafe { libc::geteuid() };
+            assert!(e.contains("mknod") && euid != 0, "{e}");
+            return;
+        }
+        let meta = |rel: &str| fs::symlink_metadata(root.join(rel)).unwrap();
+        assert!(meta(hard::FIFO).file_type().is_fifo());
+        assert!(meta(hard::NULL_DEV).file_type().is_char_device());
+        assert_eq!(meta(hard::NULL_DEV).rdev(), libc::makedev(1, 3));
+        assert_eq!(meta(hard::SECRET_FILE).mode() & 0o777, 0o600);
+        assert_eq!(meta(hard::PRIVATE_DIR).mode() & 0o777, 0o700);
+        assert_eq!(
+            meta(".git/config").len(),
+            hard::GIT_CONFIG_TEXT.len() as u64
+        );
+        assert!(meta(hard::EVIL_DIR).is_dir() && meta(hard::SPACE_DIR).is_dir());
+        assert!(!root.join("index.html").exists());
+        assert_eq!(meta(hard::HUGE_FILE).len(), hard::HUGE_LEN);
+        assert!(
+            meta(hard::HUGE_FILE).blocks() < 1024,
+            "huge.bin is not sparse"
+        );
+        let mut f = fs::File::open(root.join(hard::HUGE_FILE)).unwrap();
+        use std::io::{Read, Seek, SeekFrom};
+        let mut got = [0u8; 16];
+        f.seek(SeekFrom::Start(hard::HUGE_MARK_AT)).unwrap();
+        f.read_exact(&mut got).unwrap();
+        assert_eq!(&got, hard::HUGE_MARKER);
+        let mtime = meta("a.txt").mtime();
+        assert_eq!(mtime as u64, hard::OLD_MTIME);
+        let body = fs::read(root.join(hard::BODY4M_FILE)).unwrap();
+        assert_eq!(body, pattern_bytes(0, hard::BODY4M_LEN));
+        let _ = fs::remove_dir_all(&base);
     }
 
     #[test]

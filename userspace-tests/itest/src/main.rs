@@ -8,6 +8,7 @@ mod client;
 #[cfg(test)]
 mod fake_servers;
 mod fixtures;
+mod hardening;
 mod hello;
 mod hold;
 mod http_client;
@@ -34,7 +35,8 @@ const USAGE: &str = "usage:
   itest mkroot  DIR --outside DIR2 [--big-mib N]
   itest storm   --addr A --proto echo|http --secs S --clients C --seed N
   itest maxconn --addr A --max N --proto echo|http
-  itest hold    --addr A --idle I --busy B --proto echo|http --secs S";
+  itest hold    --addr A --idle I --busy B --proto echo|http --secs S
+  itest hardening mkroot DIR | GROUP --addr A ...  (groups and options: hardening/mod.rs)";
 
 fn main() -> ExitCode {
     let raw: Vec<String> = std::env::args().skip(1).collect();
@@ -146,6 +148,7 @@ fn dispatch(raw: &[String]) -> Result<i32, String> {
             let tests = hold::suite(&ctx);
             Ok(run_suite("hold", ctx, tests, &Selection::default()))
         }
+        "hardening" => hardening::main(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(0)

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""REDbot (the HTTP linter) on the same paths of two servers; fails if it finds a problem on
+the first that it does not find on the second.
+
+Usage: redbot-diff.py OURS_BASE PEER_BASE PATH[|Header: value]...
+  e.g. redbot-diff.py http://127.0.0.1:8081 http://127.0.0.1:8082 /a.txt '/a.txt|Range: bytes=0-9'
+
+Each path is checked the way `redbot URL` checks it (the request, then REDbot's own range,
+conditional and negotiation sub-requests). A problem is a note of level `warning` or `bad`,
+named by its note class (e.g. RANGE_FULL): its wording may differ between servers, its class
+may not. Every note of both servers is printed; the exit status is 1 if a problem of OURS is
+missing from PEER for the same path, or if either fetch failed.
+Run with the project venv's python (scripts/setup.sh installs redbot there).
+"""
+
+import sys
+from configparser import ConfigParser
+
+import thor
+from httplint.note import levels
+from redbot.resource import HttpResource
+
+PROBLEMS = (levels.WARN, levels.BAD)
+
+
+def config():
+    parser = ConfigParser()
+    # Loopback targets only; REDbot refuses local addresses unless this is set (as its CLI does).
+    parser.read_dict({"redbot": {"enable_local_access": "True"}})
+    return parser["redbot"]
+
+
+def check(url, headers):
+    """(status, notes) of one REDbot check; notes is a list of (class name, level, summary)."""
+    resource = HttpResource(config(), descend=False)
+    resource.set_request(url, headers=headers)
+
+    @thor.events.on(resource)
+    def check_done():
+        thor.stop()
+
+    # A server that never answers must not hang the test.
+    thor.schedule(60, thor.stop)
+    resource.check()
+    thor.run()
+    if not resource.check_done or not resource.response.complete:
+        err = resource.fetch_error.desc if resource.fetch_error else "no complete response"
+        raise RuntimeError(f"{url}: {err}")
+    notes = []
+    for note in resource.response.notes:
+        notes.append((type(note).__name__, note.level, note.summary))
+        for sub in note.subnotes:
+            notes.append((type(sub).__name__, sub.level, sub.summary))
+    return resource.response.status_code, notes
+
+
+def parse_path(arg):
+    path, _, header = arg.partition("|")
+    headers = []
+    if header:
+        name, _, value = header.partition(":")
+        headers.append((name.strip(), value.strip()))
+    return path, headers
+
+
+def main(argv):
+    if len(argv) < 4:
+        sys.stderr.write(__doc__)
+        return 2
+    ours, peer, paths = argv[1].rstrip("/"), argv[2].rstrip("/"), argv[3:]
+    bad = 0
+    for arg in paths:
+        path, headers = parse_path(arg)
+        shown = path + (f" [{headers[0][0]}: {headers[0][1]}]" if headers else "")
+        try:
+            ours_status, ours_notes = check(ours + path, headers)
+            peer_status, peer_notes = check(peer + path, headers)
+        except RuntimeError as e:
+            print(f"redbot {shown}: fetch failed: {e}")
+            bad += 1
+            continue
+        print(f"redbot {shown}: ours {ours_status}, peer {peer_status}")
+        peer_problems = {(n, lvl) for (n, lvl, _) in peer_notes if lvl in PROBLEMS}
+        for name, level, summary in ours_notes:
+            extra = level in PROBLEMS and (name, level) not in peer_problems
+            mark = "ONLY OURS" if extra else "ours"
+            print(f"  {mark:9} {level.value:7} {name}: {summary}")
+            bad += extra
+        ours_names = {n for (n, _, _) in ours_notes}
+        for name, level, summary in peer_notes:
+            if name not in ours_names:
+                print(f"  {'peer':9} {level.value:7} {name}: {summary}")
+    print(f"redbot: {bad} problem(s) on ours that the peer does not have")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
