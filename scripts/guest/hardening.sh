@@ -13,7 +13,7 @@ D=/sys/kernel/debug
 VENV=${KTCP_VENV:-${HOME:-/root}/.cache/ktcp-rs/venv}
 P=/sys/module/khttpd_rs/parameters
 
-"$BIN/itest" hardening mkroot $H >/dev/null
+check hardening/mkroot "$BIN/itest" hardening mkroot $H
 
 # param_is MODULE NAME VALUE: the module has parameter NAME and it reads VALUE.
 param_is() {

@@ -6,13 +6,16 @@ Usage: redbot-diff.py OURS_BASE PEER_BASE PATH[|Header: value]...
   e.g. redbot-diff.py http://127.0.0.1:8081 http://127.0.0.1:8082 /a.txt '/a.txt|Range: bytes=0-9'
 
 Each path is checked the way `redbot URL` checks it (the request, then REDbot's own range,
-conditional and negotiation sub-requests). A problem is a note of level `warning` or `bad`,
-named by its note class (e.g. RANGE_FULL): its wording may differ between servers, its class
-may not. Every note of both servers is printed; the exit status is 1 if a problem of OURS is
-missing from PEER for the same path, or if either fetch failed.
+conditional and negotiation sub-requests), each check in a process of its own. A problem is
+a note of level `warning` or `bad`, named by its note class (e.g. RANGE_FULL): its wording
+may differ between servers, its class may not. Every note of both servers is printed; the
+exit status is 1 if a problem of OURS is missing from PEER for the same path, or if either
+fetch failed.
 Run with the project venv's python (scripts/setup.sh installs redbot there).
 """
 
+import json
+import subprocess
 import sys
 from configparser import ConfigParser
 
@@ -20,7 +23,7 @@ import thor
 from httplint.note import levels
 from redbot.resource import HttpResource
 
-PROBLEMS = (levels.WARN, levels.BAD)
+PROBLEMS = (levels.WARN.value, levels.BAD.value)
 
 
 def config():
@@ -30,8 +33,8 @@ def config():
     return parser["redbot"]
 
 
-def check(url, headers):
-    """(status, notes) of one REDbot check; notes is a list of (class name, level, summary)."""
+def check_here(url, headers):
+    """Runs one REDbot check in this process and prints its result as JSON."""
     resource = HttpResource(config(), descend=False)
     resource.set_request(url, headers=headers)
 
@@ -39,19 +42,34 @@ def check(url, headers):
     def check_done():
         thor.stop()
 
-    # A server that never answers must not hang the test.
-    thor.schedule(60, thor.stop)
     resource.check()
     thor.run()
     if not resource.check_done or not resource.response.complete:
         err = resource.fetch_error.desc if resource.fetch_error else "no complete response"
-        raise RuntimeError(f"{url}: {err}")
+        print(json.dumps({"error": err}))
+        return
     notes = []
     for note in resource.response.notes:
-        notes.append((type(note).__name__, note.level, note.summary))
-        for sub in note.subnotes:
-            notes.append((type(sub).__name__, sub.level, sub.summary))
-    return resource.response.status_code, notes
+        for n in [note, *note.subnotes]:
+            notes.append([type(n).__name__, n.level.value, n.summary])
+    print(json.dumps({"status": resource.response.status_code, "notes": notes}))
+
+
+def check(url, headers):
+    """(status, notes) of one REDbot check, in a process of its own (thor's loop and its
+    connection pool are global); notes is a list of (class name, level, summary)."""
+    args = [sys.executable, __file__, "--one", url, *(f"{n}: {v}" for n, v in headers)]
+    try:
+        done = subprocess.run(args, capture_output=True, text=True, timeout=180, check=False)
+    except subprocess.TimeoutExpired as e:
+        raise RuntimeError(f"{url}: REDbot did not finish in 180 s") from e
+    try:
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError) as e:
+        raise RuntimeError(f"{url}: REDbot failed: {done.stderr.strip()[-300:]}") from e
+    if "error" in result:
+        raise RuntimeError(f"{url}: {result['error']}")
+    return result["status"], [(n, lvl, summary) for n, lvl, summary in result["notes"]]
 
 
 def parse_path(arg):
@@ -64,6 +82,9 @@ def parse_path(arg):
 
 
 def main(argv):
+    if len(argv) >= 3 and argv[1] == "--one":
+        check_here(argv[2], [parse_path("|" + h)[1][0] for h in argv[3:]])
+        return 0
     if len(argv) < 4:
         sys.stderr.write(__doc__)
         return 2
@@ -84,12 +105,12 @@ def main(argv):
         for name, level, summary in ours_notes:
             extra = level in PROBLEMS and (name, level) not in peer_problems
             mark = "ONLY OURS" if extra else "ours"
-            print(f"  {mark:9} {level.value:7} {name}: {summary}")
+            print(f"  {mark:9} {level:7} {name}: {summary}")
             bad += extra
         ours_names = {n for (n, _, _) in ours_notes}
         for name, level, summary in peer_notes:
             if name not in ours_names:
-                print(f"  {'peer':9} {level.value:7} {name}: {summary}")
+                print(f"  {'peer':9} {level:7} {name}: {summary}")
     print(f"redbot: {bad} problem(s) on ours that the peer does not have")
     return 1 if bad else 0
 
