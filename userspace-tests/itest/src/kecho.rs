@@ -23,10 +23,10 @@ pub fn suite() -> Vec<Test<Echo>> {
         test("small_writes_coalesced", 20, small_writes_coalesced),
         test("random_pieces", 30, random_pieces),
         test("half_close", 30, half_close),
-        test("concurrent_1000_clients", 90, concurrent_1000_clients),
-        test("idle_do_not_stall_active", 60, idle_do_not_stall_active),
+        test("concurrent_1000_clients", 90, concurrent_1000_clients).alone(),
+        test("idle_do_not_stall_active", 60, idle_do_not_stall_active).alone(),
         test("reset_client_isolated", 30, reset_client_isolated),
-        test("nodelay_round_trips", 30, nodelay_round_trips),
+        test("nodelay_round_trips", 30, nodelay_round_trips).alone(),
     ]
 }
 
@@ -279,7 +279,7 @@ mod tests {
         let addr = fake_servers::lossy_echo();
         let sel = Selection {
             filter: Some("payload_64k".into()),
-            list: false,
+            ..Selection::default()
         };
         assert_eq!(run_suite("kecho", Echo { addr }, suite(), &sel), 1);
     }

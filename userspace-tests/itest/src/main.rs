@@ -29,14 +29,16 @@ use args::Args;
 use report::{run_suite, Selection};
 
 const USAGE: &str = "usage:
-  itest kecho   --addr A [--filter S] [--list]
-  itest khttpd  --addr A --root DIR [--header-timeout S] [--keepalive-timeout S] [--filter S] [--list]
-  itest hello   --addr A [--filter S] [--list]
+  itest kecho   --addr A [SUITE OPTIONS]
+  itest khttpd  --addr A --root DIR [--header-timeout S] [--keepalive-timeout S] [SUITE OPTIONS]
+  itest hello   --addr A [SUITE OPTIONS]
   itest mkroot  DIR --outside DIR2 [--big-mib N]
-  itest storm   --addr A --proto echo|http --secs S --clients C --seed N
+  itest storm   --addr A --proto echo|http --secs S --clients C [--seed N]
   itest maxconn --addr A --max N --proto echo|http
-  itest hold    --addr A --idle I --busy B --proto echo|http --secs S
-  itest hardening mkroot DIR | GROUP --addr A ...  (groups and options: hardening/mod.rs)";
+  itest hold    --addr A --idle I --busy B --proto echo|http --secs S [--target PATH]
+  itest hardening mkroot DIR | GROUP --addr A ...  (groups and options: hardening/mod.rs)
+suite options: --filter S (only names containing S), --skip S1,S2 (leave out names containing
+any), --jobs N (tests at once, default 1), --list (print the names only)";
 
 fn main() -> ExitCode {
     let raw: Vec<String> = std::env::args().skip(1).collect();
@@ -50,11 +52,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn selection(a: &Args) -> Selection {
-    Selection {
+fn selection(a: &Args) -> Result<Selection, String> {
+    Ok(Selection {
         filter: a.opt("filter").map(str::to_string),
+        skip: a
+            .opt("skip")
+            .map_or(Vec::new(), |s| s.split(',').map(str::to_string).collect()),
         list: a.flag("list"),
-    }
+        jobs: a.num("jobs", 1)?,
+    })
 }
 
 fn dispatch(raw: &[String]) -> Result<i32, String> {
@@ -62,9 +68,9 @@ fn dispatch(raw: &[String]) -> Result<i32, String> {
     let suite_flags = ["list"];
     match cmd.as_str() {
         "kecho" => {
-            let a = Args::parse(rest, &["addr", "filter"], &suite_flags)?;
+            let a = Args::parse(rest, &["addr", "filter", "skip", "jobs"], &suite_flags)?;
             let ctx = kecho::Echo { addr: a.addr()? };
-            Ok(run_suite("kecho", ctx, kecho::suite(), &selection(&a)))
+            Ok(run_suite("kecho", ctx, kecho::suite(), &selection(&a)?))
         }
         "khttpd" => {
             let valued = [
@@ -73,6 +79,8 @@ fn dispatch(raw: &[String]) -> Result<i32, String> {
                 "header-timeout",
                 "keepalive-timeout",
                 "filter",
+                "skip",
+                "jobs",
             ];
             let a = Args::parse(rest, &valued, &suite_flags)?;
             let ctx = khttpd::Http {
@@ -88,17 +96,17 @@ fn dispatch(raw: &[String]) -> Result<i32, String> {
                     .transpose()?,
             };
             let tests = khttpd::suite(&ctx);
-            Ok(run_suite("khttpd", ctx, tests, &selection(&a)))
+            Ok(run_suite("khttpd", ctx, tests, &selection(&a)?))
         }
         "hello" => {
-            let a = Args::parse(rest, &["addr", "filter"], &suite_flags)?;
+            let a = Args::parse(rest, &["addr", "filter", "skip", "jobs"], &suite_flags)?;
             let ctx = khttpd::Http {
                 addr: a.addr()?,
                 root: PathBuf::new(),
                 header_timeout: None,
                 keepalive_timeout: None,
             };
-            Ok(run_suite("hello", ctx, hello::suite(), &selection(&a)))
+            Ok(run_suite("hello", ctx, hello::suite(), &selection(&a)?))
         }
         "mkroot" => {
             let a = Args::parse(rest, &["outside", "big-mib"], &[])?;
@@ -118,7 +126,7 @@ fn dispatch(raw: &[String]) -> Result<i32, String> {
                 proto: a.required("proto")?.parse()?,
                 secs: a.num("secs", 10)?,
                 clients: a.num("clients", 8)?,
-                seed: a.num("seed", 1)?,
+                seed: storm::seed(a.opt("seed").map(|_| a.num("seed", 0)).transpose()?),
             };
             let tests = storm::suite(&ctx);
             Ok(run_suite("storm", ctx, tests, &Selection::default()))
@@ -137,13 +145,15 @@ fn dispatch(raw: &[String]) -> Result<i32, String> {
             Ok(run_suite("maxconn", ctx, tests, &Selection::default()))
         }
         "hold" => {
-            let a = Args::parse(rest, &["addr", "idle", "busy", "proto", "secs"], &[])?;
+            let valued = ["addr", "idle", "busy", "proto", "secs", "target"];
+            let a = Args::parse(rest, &valued, &[])?;
             let ctx = hold::Hold {
                 addr: a.addr()?,
                 idle: a.num("idle", 0)?,
                 busy: a.num("busy", 0)?,
                 proto: a.required("proto")?.parse()?,
                 secs: a.num("secs", 30)?,
+                target: a.opt("target").unwrap_or("/").to_string(),
             };
             let tests = hold::suite(&ctx);
             Ok(run_suite("hold", ctx, tests, &Selection::default()))

@@ -1,7 +1,10 @@
-//! The PASS/FAIL runner: one line per test, a summary line, and an exit status.
+//! The PASS/FAIL runner: a plan line, one line per test, a summary line, and an exit status.
 //!
-//! Every test runs on its own thread with a deadline, so a hung socket can fail a
-//! test but never hang the suite.
+//! A suite prints `PLAN <suite> <n>` before its first test, so that a caller can tell a
+//! suite that died early from one that ran everything. Tests run on their own threads with
+//! a deadline, so a hung socket can fail a test but never hang the suite; up to `jobs` of
+//! them run at once (a test marked [`Test::alone`] runs with nothing beside it), and their
+//! lines are printed in the suite's order.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{mpsc, Arc};
@@ -15,7 +18,17 @@ type TestFn<C> = Box<dyn Fn(&C) -> TestResult + Send + Sync>;
 pub struct Test<C> {
     pub name: String,
     pub timeout: Duration,
+    /// Timing-sensitive or heavy: runs with no other test of the suite beside it.
+    pub alone: bool,
     run: TestFn<C>,
+}
+
+impl<C> Test<C> {
+    /// Runs this test with no other test of the suite beside it.
+    pub fn alone(mut self) -> Self {
+        self.alone = true;
+        self
+    }
 }
 
 /// A test named `name` that fails if it has not finished after `timeout_secs`.
@@ -27,58 +40,181 @@ pub fn test<C>(
     Test {
         name: name.into(),
         timeout: Duration::from_secs(timeout_secs),
+        alone: false,
         run: Box::new(run),
     }
 }
 
-/// Which tests to run and whether to only list them.
-#[derive(Default)]
+/// Which tests to run, how many at once, and whether to only list them.
 pub struct Selection {
+    /// Only tests whose full name contains this.
     pub filter: Option<String>,
+    /// Leaves out tests whose full name contains any of these.
+    pub skip: Vec<String>,
     pub list: bool,
+    /// Tests running at once (at least 1).
+    pub jobs: usize,
+}
+
+impl Default for Selection {
+    fn default() -> Self {
+        Selection {
+            filter: None,
+            skip: Vec::new(),
+            list: false,
+            jobs: 1,
+        }
+    }
 }
 
 impl Selection {
     fn wants(&self, name: &str) -> bool {
         self.filter.as_deref().is_none_or(|f| name.contains(f))
+            && !self.skip.iter().any(|s| name.contains(s.as_str()))
     }
 }
 
-/// Runs the selected tests of `suite` in order and returns the process exit status.
+/// What one finished test reports.
+struct Outcome {
+    index: usize,
+    result: TestResult,
+    elapsed: Duration,
+}
+
+/// Runs the selected tests of `suite` and returns the process exit status.
 pub fn run_suite<C: Send + Sync + 'static>(
     suite: &str,
     ctx: C,
     tests: Vec<Test<C>>,
     selection: &Selection,
 ) -> i32 {
-    let ctx = Arc::new(ctx);
-    let (mut passed, mut failed) = (0, 0);
-    for t in tests {
-        let full_name = format!("{suite}/{}", t.name);
-        if !selection.wants(&full_name) {
-            continue;
-        }
-        if selection.list {
-            println!("{full_name}");
-            continue;
-        }
-        let started = Instant::now();
-        match run_one(t, Arc::clone(&ctx)) {
-            Ok(()) => {
-                passed += 1;
-                println!("PASS {full_name} ({} ms)", started.elapsed().as_millis());
-            }
-            Err(why) => {
-                failed += 1;
-                println!("FAIL {full_name}: {}", one_line(&why));
-            }
-        }
-    }
+    let selected: Vec<(String, Test<C>)> = tests
+        .into_iter()
+        .map(|t| (format!("{suite}/{}", t.name), t))
+        .filter(|(full_name, _)| selection.wants(full_name))
+        .collect();
     if selection.list {
+        for (full_name, _) in &selected {
+            println!("{full_name}");
+        }
         return 0;
     }
-    println!("{passed} passed, {failed} failed");
-    i32::from(failed != 0)
+    println!("PLAN {suite} {}", selected.len());
+    let names: Vec<String> = selected.iter().map(|(n, _)| n.clone()).collect();
+    let mut printer = Printer::new(names);
+    let ctx = Arc::new(ctx);
+    let (tx, rx) = mpsc::channel::<Outcome>();
+    let jobs = selection.jobs.max(1);
+    let mut running = 0;
+    for (index, (_, t)) in selected.into_iter().enumerate() {
+        let limit = if t.alone { 1 } else { jobs };
+        // An `alone` test waits for every running one; later tests wait for it.
+        while running >= limit || (t.alone && running > 0) {
+            running -= 1;
+            printer.record(rx.recv());
+        }
+        let alone = t.alone;
+        start(index, t, Arc::clone(&ctx), tx.clone());
+        running += 1;
+        if alone {
+            running -= 1;
+            printer.record(rx.recv());
+        }
+    }
+    for _ in 0..running {
+        printer.record(rx.recv());
+    }
+    printer.finish()
+}
+
+/// Runs test `index` on a supervising thread that reports its outcome on `tx`.
+fn start<C: Send + Sync + 'static>(
+    index: usize,
+    t: Test<C>,
+    ctx: Arc<C>,
+    tx: mpsc::Sender<Outcome>,
+) {
+    let started = Instant::now();
+    let report = tx.clone();
+    let spawned = thread::Builder::new()
+        .name(format!("run {}", t.name))
+        .spawn(move || {
+            let result = run_one(t, ctx);
+            let _ = tx.send(Outcome {
+                index,
+                result,
+                elapsed: started.elapsed(),
+            });
+        });
+    if let Err(e) = spawned {
+        let _ = report.send(Outcome {
+            index,
+            result: Err(format!("cannot spawn test thread: {e}")),
+            elapsed: Duration::ZERO,
+        });
+    }
+}
+
+/// Prints results in suite order as soon as every earlier one is known; counts them.
+struct Printer {
+    names: Vec<String>,
+    results: Vec<Option<(TestResult, Duration)>>,
+    next: usize,
+    passed: usize,
+    failed: usize,
+}
+
+impl Printer {
+    fn new(names: Vec<String>) -> Printer {
+        let results = names.iter().map(|_| None).collect();
+        Printer {
+            names,
+            results,
+            next: 0,
+            passed: 0,
+            failed: 0,
+        }
+    }
+
+    fn record(&mut self, outcome: Result<Outcome, mpsc::RecvError>) {
+        // Every started test sends exactly once and the runner holds a sender, so a
+        // closed channel cannot happen; if it did, the missing tests fail in `finish`.
+        let Ok(o) = outcome else { return };
+        if let Some(slot) = self.results.get_mut(o.index) {
+            *slot = Some((o.result, o.elapsed));
+        }
+        while let Some(Some((result, elapsed))) = self.results.get_mut(self.next).map(Option::take)
+        {
+            self.print(self.next, result, elapsed);
+            self.next += 1;
+        }
+    }
+
+    fn print(&mut self, index: usize, result: TestResult, elapsed: Duration) {
+        let name = self.names.get(index).map_or("?", String::as_str);
+        match result {
+            Ok(()) => {
+                self.passed += 1;
+                println!("PASS {name} ({} ms)", elapsed.as_millis());
+            }
+            Err(why) => {
+                self.failed += 1;
+                println!("FAIL {name}: {}", one_line(&why));
+            }
+        }
+    }
+
+    fn finish(mut self) -> i32 {
+        while self.next < self.names.len() {
+            let result = self.results[self.next]
+                .take()
+                .unwrap_or((Err("no result (runner lost it)".into()), Duration::ZERO));
+            self.print(self.next, result.0, result.1);
+            self.next += 1;
+        }
+        println!("{} passed, {} failed", self.passed, self.failed);
+        i32::from(self.failed != 0)
+    }
 }
 
 fn run_one<C: Send + Sync + 'static>(t: Test<C>, ctx: Arc<C>) -> TestResult {
@@ -129,6 +265,7 @@ pub fn ensure(cond: bool, why: impl FnOnce() -> String) -> TestResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn suite() -> Vec<Test<()>> {
         vec![
@@ -151,7 +288,16 @@ mod tests {
     fn filter_selects_subset() {
         let sel = Selection {
             filter: Some("t/ok".into()),
-            list: false,
+            ..Selection::default()
+        };
+        assert_eq!(run_suite("t", (), suite(), &sel), 0);
+    }
+
+    #[test]
+    fn skip_leaves_tests_out() {
+        let sel = Selection {
+            skip: vec!["fails".into(), "panics".into(), "hangs".into()],
+            ..Selection::default()
         };
         assert_eq!(run_suite("t", (), suite(), &sel), 0);
     }
@@ -166,5 +312,84 @@ mod tests {
         assert!(matches!(panics, Some(Err(ref e)) if e.contains("boom")));
         let hangs = tests.next().map(|t| run_one(t, Arc::new(())));
         assert!(matches!(hangs, Some(Err(ref e)) if e.contains("timed out")));
+    }
+
+    /// Counts how many tests run at once; the most seen is kept in `peak`.
+    #[derive(Default)]
+    struct Gauge {
+        now: AtomicUsize,
+        peak: AtomicUsize,
+    }
+
+    type Shared = Arc<Gauge>;
+
+    fn gauged(name: &str, ms: u64) -> Test<Shared> {
+        test(name, 5, move |g: &Shared| {
+            let n = g.now.fetch_add(1, Ordering::SeqCst) + 1;
+            g.peak.fetch_max(n, Ordering::SeqCst);
+            thread::sleep(Duration::from_millis(ms));
+            g.now.fetch_sub(1, Ordering::SeqCst);
+            Ok(())
+        })
+    }
+
+    fn jobs(n: usize) -> Selection {
+        Selection {
+            jobs: n,
+            ..Selection::default()
+        }
+    }
+
+    #[test]
+    fn parallel_tests_overlap_up_to_jobs() {
+        let tests: Vec<_> = (0..6).map(|i| gauged(&format!("p{i}"), 300)).collect();
+        let g = Shared::default();
+        let started = Instant::now();
+        assert_eq!(run_suite("t", Arc::clone(&g), tests, &jobs(3)), 0);
+        assert_eq!(g.peak.load(Ordering::SeqCst), 3);
+        assert!(started.elapsed() < Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn alone_test_runs_by_itself() {
+        let beside = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&beside);
+        let solo = test("solo", 5, move |g: &Shared| {
+            for _ in 0..10 {
+                seen.fetch_max(g.now.load(Ordering::SeqCst), Ordering::SeqCst);
+                thread::sleep(Duration::from_millis(20));
+            }
+            Ok(())
+        })
+        .alone();
+        let tests = vec![gauged("a", 200), gauged("b", 200), solo, gauged("c", 200)];
+        let g = Shared::default();
+        assert_eq!(run_suite("t", Arc::clone(&g), tests, &jobs(4)), 0);
+        assert_eq!(beside.load(Ordering::SeqCst), 0);
+        assert_eq!(g.peak.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn outcomes_are_printed_in_suite_order() {
+        let mut p = Printer::new(vec!["t/a".into(), "t/b".into(), "t/c".into()]);
+        let outcome = |index, result| {
+            Ok(Outcome {
+                index,
+                result,
+                elapsed: Duration::ZERO,
+            })
+        };
+        p.record(outcome(2, Ok(())));
+        p.record(outcome(1, Err("x".into())));
+        assert_eq!(p.next, 0);
+        p.record(outcome(0, Ok(())));
+        assert_eq!((p.next, p.passed, p.failed), (3, 2, 1));
+        assert_eq!(p.finish(), 1);
+    }
+
+    #[test]
+    fn a_lost_result_is_a_failure() {
+        let p = Printer::new(vec!["t/a".into()]);
+        assert_eq!(p.finish(), 1);
     }
 }
