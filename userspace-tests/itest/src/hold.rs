@@ -1,15 +1,24 @@
 //! `itest hold`: idle and busy connections stay up until the module is unloaded, then
 //! every one of them must see EOF or a reset.
+//!
+//! Idle clients connect and send nothing. Busy clients keep a request in flight and read
+//! its answer slowly: an echo of a continuous stream, or `GET <target>` (a large file), so
+//! that the server is mid-response when it goes away. `READY` is printed once everything is
+//! connected; on SIGUSR1 (sent just before `rmmod`) the tool prints
+//! `AT-RMMOD connected=C/T mid-request=M/B`, and the test fails if C < T or M < B.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::client::{Client, Proto};
+use crate::http_client::parse_head;
 use crate::net::{self, is_reset, is_timeout, Closed};
+use crate::pattern::{pattern, pattern_bytes};
 use crate::report::{test, Test, TestResult};
 
 pub struct Hold {
@@ -18,6 +27,8 @@ pub struct Hold {
     pub busy: usize,
     pub proto: Proto,
     pub secs: u64,
+    /// What busy HTTP clients request (a large file keeps them mid-response).
+    pub target: String,
 }
 
 pub fn suite(h: &Hold) -> Vec<Test<Hold>> {
@@ -27,7 +38,43 @@ pub fn suite(h: &Hold) -> Vec<Test<Hold>> {
 /// When and how a connection ended, if it did.
 type Ending = Option<(Instant, Closed)>;
 
+/// Set by SIGUSR1: the caller is about to unload the module.
+static RMMOD_SIGNALLED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_sigusr1(_: libc::c_int) {
+    RMMOD_SIGNALLED.store(true, Ordering::SeqCst);
+}
+
+fn catch_sigusr1() -> Result<(), String> {
+    let handler = on_sigusr1 as extern "C" fn(libc::c_int);
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe; it stays
+    // valid for the life of the process.
+    let old = unsafe { libc::signal(libc::SIGUSR1, handler as libc::sighandler_t) };
+    if old == libc::SIG_ERR {
+        return Err(format!("signal(SIGUSR1): {}", io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+/// What a busy client shows the main thread.
+#[derive(Default)]
+struct BusyState {
+    open: AtomicBool,
+    /// A request is sent and its answer not yet fully read.
+    mid_request: AtomicBool,
+    /// Echo clients: bytes written so far.
+    sent: AtomicU64,
+}
+
+/// The counts at the moment of SIGUSR1.
+#[derive(Clone, Copy)]
+struct AtRmmod {
+    connected: usize,
+    mid_request: usize,
+}
+
 fn run(h: &Hold) -> TestResult {
+    catch_sigusr1()?;
     net::raise_nofile((h.idle + h.busy) as u64 + 256)?;
     let mut idle = (0..h.idle)
         .map(|_| net::connect(h.addr))
@@ -38,14 +85,24 @@ fn run(h: &Hold) -> TestResult {
     let (ready_tx, ready_rx) = mpsc::channel();
     let (done_tx, done_rx) = mpsc::channel();
     let mut go_senders = Vec::new();
-    for i in 0..h.busy {
-        let (addr, proto) = (h.addr, h.proto);
-        let (ready, done) = (ready_tx.clone(), done_tx.clone());
+    let states: Vec<Arc<BusyState>> = (0..h.busy).map(|_| Arc::default()).collect();
+    for (i, state) in states.iter().enumerate() {
+        let (addr, proto, target) = (h.addr, h.proto, h.target.clone());
+        let (ready, done, state) = (ready_tx.clone(), done_tx.clone(), Arc::clone(state));
         let (go, wait_go) = mpsc::channel::<Instant>();
         go_senders.push(go);
         thread::Builder::new()
             .stack_size(256 * 1024)
-            .spawn(move || busy_client(addr, proto, i, ready, wait_go, done))
+            .spawn(move || {
+                let busy = Busy {
+                    addr,
+                    proto,
+                    target,
+                    index: i,
+                    state,
+                };
+                busy.run(ready, wait_go, done)
+            })
             .map_err(|e| format!("spawn: {e}"))?;
     }
     for _ in 0..h.busy {
@@ -58,7 +115,7 @@ fn run(h: &Hold) -> TestResult {
     for go in go_senders {
         let _ = go.send(deadline);
     }
-    let idle_endings = watch_idle(&mut idle, deadline);
+    let (idle_endings, at_rmmod) = watch_idle(&mut idle, &states, deadline);
     let busy_endings: Vec<Ending> = (0..h.busy)
         .map(|_| {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -67,7 +124,22 @@ fn run(h: &Hold) -> TestResult {
                 .unwrap_or(None)
         })
         .collect();
-    summarize(&idle_endings, &busy_endings)
+    summarize(&idle_endings, &busy_endings)?;
+    check_at_rmmod(at_rmmod, h.idle + h.busy, h.busy)
+}
+
+fn check_at_rmmod(at: Option<AtRmmod>, total: usize, busy: usize) -> TestResult {
+    let Some(at) = at else {
+        println!("hold: no SIGUSR1, so no count at rmmod");
+        return Ok(());
+    };
+    if at.connected < total || at.mid_request < busy {
+        return Err(format!(
+            "at rmmod only {}/{total} clients were connected and {}/{busy} mid-request",
+            at.connected, at.mid_request
+        ));
+    }
+    Ok(())
 }
 
 fn summarize(idle: &[Ending], busy: &[Ending]) -> TestResult {
@@ -99,11 +171,25 @@ fn summarize(idle: &[Ending], busy: &[Ending]) -> TestResult {
     }
 }
 
-/// Polls the idle sockets until each has closed or `deadline` passes.
-fn watch_idle(idle: &mut [TcpStream], deadline: Instant) -> Vec<Ending> {
+/// Polls the idle sockets until each has closed or `deadline` passes; on SIGUSR1 prints
+/// and returns the counts of that moment.
+fn watch_idle(
+    idle: &mut [TcpStream],
+    busy: &[Arc<BusyState>],
+    deadline: Instant,
+) -> (Vec<Ending>, Option<AtRmmod>) {
     let mut endings: Vec<Ending> = vec![None; idle.len()];
+    let mut at_rmmod = None;
     let mut buf = [0u8; 4096];
-    while Instant::now() < deadline && endings.iter().any(Option::is_none) {
+    loop {
+        let busy_open = busy
+            .iter()
+            .filter(|b| b.open.load(Ordering::SeqCst))
+            .count();
+        let idle_done = endings.iter().all(Option::is_some);
+        if Instant::now() >= deadline || (idle_done && (busy_open == 0 || at_rmmod.is_some())) {
+            break;
+        }
         let mut fds: Vec<libc::pollfd> = idle
             .iter()
             .map(|s| libc::pollfd {
@@ -113,7 +199,7 @@ fn watch_idle(idle: &mut [TcpStream], deadline: Instant) -> Vec<Ending> {
             })
             .collect();
         // SAFETY: `fds` is a live array of `fds.len()` pollfd entries for open sockets.
-        unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 100) };
+        unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 50) };
         for (i, fd) in fds.iter().enumerate() {
             if endings[i].is_some() || fd.revents == 0 {
                 continue;
@@ -125,41 +211,198 @@ fn watch_idle(idle: &mut [TcpStream], deadline: Instant) -> Vec<Ending> {
                 _ => None,
             };
         }
+        if at_rmmod.is_none() && RMMOD_SIGNALLED.load(Ordering::SeqCst) {
+            let at = AtRmmod {
+                connected: endings.iter().filter(|e| e.is_none()).count() + busy_open,
+                mid_request: busy
+                    .iter()
+                    .filter(|b| b.open.load(Ordering::SeqCst))
+                    .filter(|b| b.mid_request.load(Ordering::SeqCst))
+                    .count(),
+            };
+            println!(
+                "AT-RMMOD connected={}/{} mid-request={}/{}",
+                at.connected,
+                idle.len() + busy.len(),
+                at.mid_request,
+                busy.len()
+            );
+            at_rmmod = Some(at);
+        }
     }
-    endings
+    (endings, at_rmmod)
 }
 
-/// Exchanges continuously until the server goes away; reports how the connection ended.
-fn busy_client(
+/// Bytes a busy client reads per step, and the pause between steps: slow enough that 20
+/// of them leave an emulated guest the CPU the unload itself needs.
+const STEP_BYTES: usize = 4096;
+const STEP_PAUSE: Duration = Duration::from_millis(20);
+/// Bytes in flight per echo client.
+const ECHO_STREAM: usize = 256 * 1024;
+
+/// One busy client: a request always in flight, its answer read slowly.
+struct Busy {
     addr: SocketAddr,
     proto: Proto,
+    target: String,
     index: usize,
-    ready: mpsc::Sender<Result<(), String>>,
-    go: mpsc::Receiver<Instant>,
-    done: mpsc::Sender<Ending>,
-) {
-    let opened = Client::open(proto, addr).and_then(|mut c| {
-        net::set_timeouts(c.stream(), Duration::from_secs(1))?;
-        c.exchange(4096).map(|_| c)
-    });
-    let mut client = match opened {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = ready.send(Err(format!("busy client {index}: {e}")));
-            return;
-        }
-    };
-    let _ = ready.send(Ok(()));
-    let Ok(deadline) = go.recv() else { return };
-    // Paced, so that 20 busy clients keep every connection mid-stream without starving a
-    // small (emulated) guest of the CPU the unload itself needs.
-    while Instant::now() < deadline && client.exchange(4096).is_ok() {
-        thread::sleep(Duration::from_millis(5));
-    }
-    let _ = done.send(wait_for_close(client.stream(), deadline));
+    state: Arc<BusyState>,
 }
 
-/// After a failed exchange: EOF or reset before `deadline`, or still open.
+impl Busy {
+    fn run(
+        self,
+        ready: mpsc::Sender<Result<(), String>>,
+        go: mpsc::Receiver<Instant>,
+        done: mpsc::Sender<Ending>,
+    ) {
+        let opened = Client::open(self.proto, self.addr).and_then(|mut c| {
+            net::set_timeouts(c.stream(), Duration::from_secs(1))?;
+            c.exchange(4096).map(|_| c)
+        });
+        let mut client = match opened {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = ready.send(Err(format!("busy client {}: {e}", self.index)));
+                return;
+            }
+        };
+        self.state.open.store(true, Ordering::SeqCst);
+        let _ = ready.send(Ok(()));
+        let Ok(deadline) = go.recv() else { return };
+        let ending = match self.proto {
+            Proto::Echo => self.echo_until_closed(client.stream(), deadline),
+            Proto::Http => self.http_until_closed(client.stream(), deadline),
+        };
+        self.state.open.store(false, Ordering::SeqCst);
+        let _ = done.send(ending);
+    }
+
+    /// Streams bytes through the echo from a writer thread while reading them back slowly.
+    fn echo_until_closed(&self, stream: &mut TcpStream, deadline: Instant) -> Ending {
+        let Ok(mut writer) = stream.try_clone() else {
+            return None;
+        };
+        let state = Arc::clone(&self.state);
+        let sender = thread::spawn(move || {
+            let data = pattern_bytes(0, ECHO_STREAM);
+            let mut offset = 0;
+            while Instant::now() < deadline {
+                match writer.write(&data[offset..]) {
+                    Ok(0) => return,
+                    Ok(n) => {
+                        offset = (offset + n) % ECHO_STREAM;
+                        state.sent.fetch_add(n as u64, Ordering::SeqCst);
+                        state.mid_request.store(true, Ordering::SeqCst);
+                    }
+                    Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => return,
+                }
+            }
+        });
+        let mut received = 0u64;
+        let mut buf = [0u8; STEP_BYTES];
+        let ending = loop {
+            if Instant::now() >= deadline {
+                break None;
+            }
+            match stream.read(&mut buf) {
+                Ok(0) => break Some((Instant::now(), Closed::Eof)),
+                Ok(n) => {
+                    let wrong = (0..n).find(|&i| buf[i] != echo_byte(received + i as u64));
+                    if let Some(i) = wrong {
+                        let at = received + i as u64;
+                        println!("hold: busy client {}: wrong echo at byte {at}", self.index);
+                        break None;
+                    }
+                    received += n as u64;
+                    let sent = self.state.sent.load(Ordering::SeqCst);
+                    self.state
+                        .mid_request
+                        .store(sent > received, Ordering::SeqCst);
+                    thread::sleep(STEP_PAUSE);
+                }
+                Err(e) if is_reset(&e) => break Some((Instant::now(), Closed::Reset)),
+                Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break Some((Instant::now(), Closed::Reset)),
+            }
+        };
+        let _ = sender.join();
+        ending
+    }
+
+    /// `GET <target>` again and again, each answer read slowly.
+    fn http_until_closed(&self, stream: &mut TcpStream, deadline: Instant) -> Ending {
+        let request = format!(
+            "GET {} HTTP/1.1\r\nHost: {}\r\n\r\n",
+            self.target, self.addr
+        );
+        loop {
+            if stream.write_all(request.as_bytes()).is_err() {
+                return wait_for_close(stream, deadline);
+            }
+            self.state.mid_request.store(true, Ordering::SeqCst);
+            match read_response_slowly(stream, deadline) {
+                Ok(()) => self.state.mid_request.store(false, Ordering::SeqCst),
+                Err(ending) => return ending,
+            }
+        }
+    }
+}
+
+/// The byte at `offset` of the endless echo stream.
+fn echo_byte(offset: u64) -> u8 {
+    pattern(offset % ECHO_STREAM as u64)
+}
+
+/// Reads one response at the busy pace; `Err` with how the connection ended (or `None`
+/// when the deadline passed or the answer was malformed).
+fn read_response_slowly(stream: &mut TcpStream, deadline: Instant) -> Result<(), Ending> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; STEP_BYTES];
+    let mut body_left: Option<usize> = None;
+    loop {
+        if Instant::now() >= deadline {
+            return Err(None);
+        }
+        let n = match stream.read(&mut buf) {
+            Ok(0) => return Err(Some((Instant::now(), Closed::Eof))),
+            Ok(n) => n,
+            Err(e) if is_reset(&e) => return Err(Some((Instant::now(), Closed::Reset))),
+            Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return Err(Some((Instant::now(), Closed::Reset))),
+        };
+        let mut got = n;
+        if body_left.is_none() {
+            head.extend_from_slice(&buf[..n]);
+            match parse_head(&head) {
+                Ok(Some((h, used))) => {
+                    let len = h.content_length().ok().flatten().unwrap_or(0);
+                    if h.status != 200 {
+                        println!("hold: busy client got {} instead of 200", h.status);
+                        return Err(None);
+                    }
+                    got = head.len() - used;
+                    body_left = Some(len);
+                }
+                Ok(None) => continue,
+                Err(e) => {
+                    println!("hold: busy client: {e}");
+                    return Err(None);
+                }
+            }
+        }
+        if let Some(left) = body_left.as_mut() {
+            *left = left.saturating_sub(got);
+            if *left == 0 {
+                return Ok(());
+            }
+        }
+        thread::sleep(STEP_PAUSE);
+    }
+}
+
+/// After a failed send: EOF or reset before `deadline`, or still open.
 fn wait_for_close(stream: &mut TcpStream, deadline: Instant) -> Ending {
     let mut buf = [0u8; 64 * 1024];
     while Instant::now() < deadline {
@@ -172,4 +415,43 @@ fn wait_for_close(stream: &mut TcpStream, deadline: Instant) -> Ending {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_rmmod_counts_must_match_what_was_asked() {
+        let at = |connected, mid_request| {
+            Some(AtRmmod {
+                connected,
+                mid_request,
+            })
+        };
+        assert_eq!(check_at_rmmod(at(120, 20), 120, 20), Ok(()));
+        assert!(check_at_rmmod(at(119, 20), 120, 20).is_err());
+        assert!(check_at_rmmod(at(120, 19), 120, 20).is_err());
+        assert_eq!(check_at_rmmod(None, 120, 20), Ok(()));
+    }
+
+    #[test]
+    fn slow_reader_sees_a_whole_response_then_the_close() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let body = vec![b'x'; 10_000];
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+            s.write_all(head.as_bytes()).unwrap();
+            s.write_all(&body).unwrap();
+            thread::sleep(Duration::from_millis(200));
+        });
+        let mut c = TcpStream::connect(addr).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        assert_eq!(read_response_slowly(&mut c, deadline), Ok(()));
+        let ended = read_response_slowly(&mut c, deadline);
+        assert!(matches!(ended, Err(Some((_, Closed::Eof)))));
+    }
 }
