@@ -33,7 +33,28 @@ pub fn suite(s: &Storm) -> Vec<Test<Storm>> {
     vec![test(s.proto.name(), s.secs + 60, run)]
 }
 
+/// The seed given, or a new one from the clock and the process id (printed by the run, so
+/// that a failing run can be replayed with `--seed`).
+pub fn seed(given: Option<u64>) -> u64 {
+    given.unwrap_or_else(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        let mut mix = Prng::new(nanos ^ (u64::from(std::process::id()) << 32));
+        // Small enough to retype; 0 is avoided so that "no seed" is never ambiguous.
+        mix.next_u64() % 1_000_000_000 + 1
+    })
+}
+
 fn run(s: &Storm) -> TestResult {
+    println!(
+        "storm: seed {} (replay: --seed {0}, or SEED={0} for the make targets)",
+        s.seed
+    );
+    storm(s).map_err(|e| format!("{e} (seed {}; replay with SEED={0})", s.seed))
+}
+
+fn storm(s: &Storm) -> TestResult {
     let counters = Arc::new(Counters::default());
     let deadline = Instant::now() + Duration::from_secs(s.secs);
     let threads: Vec<_> = (0..s.clients)
@@ -73,6 +94,13 @@ fn final_exchange(addr: SocketAddr, proto: Proto) -> TestResult {
 
 const TEMPLATES: &[&str] = &[
     "GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+    // Fixtures that must never be served as plain files (see `itest mkroot`).
+    "GET /fifo HTTP/1.1\r\nHost: h\r\n\r\n",
+    "GET /null HTTP/1.1\r\nHost: h\r\n\r\n",
+    "GET /.git/config HTTP/1.1\r\nHost: h\r\n\r\n",
+    "HEAD /.htpasswd HTTP/1.1\r\nHost: h\r\n\r\n",
+    "GET /secret.txt HTTP/1.1\r\nHost: h\r\nRange: bytes=0-\r\n\r\n",
+    "GET /private/inside.txt HTTP/1.1\r\nHost: h\r\n\r\n",
     "GET /a.txt HTTP/1.1\r\nHost: h\r\nRange: bytes=0-3\r\n\r\n",
     "HEAD /sub HTTP/1.0\r\n\r\n",
     "GET /big.bin HTTP/1.1\r\nHost: h\r\n\r\n",
