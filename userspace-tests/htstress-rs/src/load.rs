@@ -2,7 +2,7 @@
 
 use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,6 +30,10 @@ pub struct Shared {
     /// One request's bytes, repeated `pipeline` times.
     pub batch: Vec<u8>,
     pub request_len: usize,
+    /// `--until-refused`: a refused connect stops every connection loop.
+    pub until_refused: bool,
+    /// Set by the first refused connect under `until_refused`.
+    pub refused: AtomicBool,
 }
 
 impl Shared {
@@ -44,6 +48,10 @@ impl Shared {
 
     fn give_back(&self, count: u64) {
         self.remaining.fetch_add(count, Ordering::Relaxed);
+    }
+
+    fn stopped(&self) -> bool {
+        self.refused.load(Ordering::Relaxed) || Instant::now() >= self.stop_at
     }
 
     fn op_deadline(&self) -> Instant {
@@ -92,7 +100,7 @@ struct Conn {
 pub async fn connection_loop(shared: Arc<Shared>) -> Counters {
     let mut counters = Counters::default();
     let mut conn: Option<Conn> = None;
-    while Instant::now() < shared.stop_at {
+    while !shared.stopped() {
         let count = shared.claim(shared.pipeline);
         if count == 0 {
             break;
@@ -102,6 +110,12 @@ pub async fn connection_loop(shared: Arc<Shared>) -> Counters {
             Some(current) => current,
             None => match connect(&shared).await {
                 Ok(fresh) => fresh,
+                Err(e) if shared.until_refused && e.kind() == ErrorKind::ConnectionRefused => {
+                    // The server is gone: what this loop claimed was never sent.
+                    shared.refused.store(true, Ordering::Relaxed);
+                    shared.give_back(count);
+                    break;
+                }
                 Err(_) => {
                     counters.connect_errors += count;
                     continue;

@@ -9,7 +9,7 @@ use crate::url::{parse_url, Url};
 pub const HELP: &str = "\
 usage: htstress-rs [-n 100000] [-c 32] [-t THREADS] [-k|--keepalive] [--http10]
                    [--pipeline D] [--duration S] [--timeout-s 10] [--max-time-s 600]
-                   [--server NAME] [--scenario NAME] URL
+                   [--server NAME] [--scenario NAME] [--until-refused] URL
 
 HTTP load generator. URL: http://HOST[:PORT]/PATH with an IPv4/IPv6 literal or localhost.
   -n N           total requests (stops at N or --duration, whichever comes first)
@@ -21,8 +21,13 @@ HTTP load generator. URL: http://HOST[:PORT]/PATH with an IPv4/IPv6 literal or l
   --pipeline D   with -k, send D requests back to back before reading the D responses
   --timeout-s    limit for each connect and each response
   --max-time-s   hard limit for the whole run
+  --until-refused  load for a server that is about to go away (a module unloaded under
+                 load): the first refused connect ends the run at once; resets and closes
+                 are then expected, and the run passes when it received bytes before the
+                 refusal and saw no malformed response, timeout, 4xx or 5xx
 Prints req/s, MiB/s, latency and error counts, then `RESULT key=value ...`.
-Exits 1 when any request failed (transport error, bad response, 4xx or 5xx).";
+Exits 1 when any request failed (transport error, bad response, 4xx or 5xx); with
+--until-refused, as described there.";
 
 pub struct Options {
     pub url: Url,
@@ -37,6 +42,7 @@ pub struct Options {
     pub max_time: Duration,
     pub server: String,
     pub scenario: String,
+    pub until_refused: bool,
 }
 
 pub fn parse() -> Result<Option<Options>, String> {
@@ -48,6 +54,7 @@ pub fn parse() -> Result<Option<Options>, String> {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let keepalive = args.flag(&["-k", "--keepalive"]);
     let http10 = args.flag(&["--http10"]);
+    let until_refused = args.flag(&["--until-refused"]);
     let requests = args.get(&["-n"], 100_000)?;
     let connections = args.get(&["-c"], 32)?;
     let threads = args.get(&["-t", "--threads"], cpus)?;
@@ -74,6 +81,7 @@ pub fn parse() -> Result<Option<Options>, String> {
         max_time: seconds(max_time)?,
         server,
         scenario,
+        until_refused,
     };
     validate(&options)?;
     Ok(Some(options))

@@ -6,7 +6,7 @@ use benchlib::ResultLine;
 use crate::counters::Counters;
 use crate::options::Options;
 
-pub fn print_report(options: &Options, totals: &mut Counters, secs: f64) {
+pub fn print_report(options: &Options, totals: &mut Counters, secs: f64, refused: bool) {
     let responses = totals.responses();
     let rps = per_second(responses, secs);
     let mib_s = mib_per_second(totals.bytes, secs);
@@ -51,6 +51,8 @@ pub fn print_report(options: &Options, totals: &mut Counters, secs: f64) {
         .set("reconnects", totals.reconnects)
         .set("keepalive", u8::from(options.keepalive))
         .set("pipeline", options.pipeline)
-        .set("threads", options.threads);
+        .set("threads", options.threads)
+        .set("bytes", totals.bytes)
+        .set("stopped_by_refusal", u8::from(refused));
     println!("{line}");
 }

@@ -249,3 +249,82 @@ fn rejects_bad_arguments() {
     assert_eq!(run(&["https://127.0.0.1/"]).code, 2);
     assert_eq!(run(&["--pipeline", "4", "http://127.0.0.1/"]).code, 2);
 }
+
+/// Serves /ok for `life`, then closes its listener and every connection: a module unload.
+fn start_server_that_goes_away(life: Duration) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    thread::spawn(move || {
+        let end = Instant::now() + life;
+        let mut open = Vec::new();
+        while Instant::now() < end {
+            match listener.accept() {
+                Ok((stream, _)) => {
+                    stream.set_nonblocking(false).unwrap();
+                    let kept = stream.try_clone().unwrap();
+                    thread::spawn(move || serve(stream));
+                    open.push(kept);
+                }
+                Err(_) => thread::sleep(Duration::from_millis(5)),
+            }
+        }
+        drop(listener);
+        for s in open {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn until_refused_stops_when_the_server_goes_away() {
+    let base = start_server_that_goes_away(Duration::from_millis(500));
+    let started = Instant::now();
+    let r = run(&[
+        "-k",
+        "--until-refused",
+        "--duration",
+        "20",
+        "-n",
+        "100000000",
+        "-c",
+        "4",
+        &format!("{base}/ok"),
+    ]);
+    assert!(started.elapsed() < Duration::from_secs(5), "{}", r.result);
+    assert_eq!(r.value("stopped_by_refusal"), 1, "{}", r.result);
+    assert!(r.value("bytes") > 0, "{}", r.result);
+    assert_eq!(r.code, 0, "{}", r.result);
+}
+
+#[test]
+fn until_refused_fails_when_the_server_stays() {
+    let base = start_server();
+    let r = run(&[
+        "-k",
+        "--until-refused",
+        "--duration",
+        "1",
+        "-c",
+        "2",
+        &format!("{base}/ok"),
+    ]);
+    assert_eq!(r.value("stopped_by_refusal"), 0, "{}", r.result);
+    assert_eq!(r.code, 1);
+}
+
+#[test]
+fn until_refused_fails_on_server_errors() {
+    let base = start_server_that_goes_away(Duration::from_millis(300));
+    let r = run(&[
+        "-k",
+        "--until-refused",
+        "--duration",
+        "20",
+        "-c",
+        "2",
+        &format!("{base}/boom"),
+    ]);
+    assert_eq!(r.code, 1, "{}", r.result);
+}
