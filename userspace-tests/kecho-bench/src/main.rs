@@ -8,6 +8,7 @@ mod output;
 mod pattern;
 mod rlimit;
 mod stream;
+mod verdict;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -58,13 +59,23 @@ fn run(options: Options) -> Result<bool, String> {
     runtime.shutdown_timeout(Duration::from_secs(1));
     let result = result.map_err(|_| "overall timeout: the run did not finish".to_string())?;
     let failures = output::print_report(&options, &result);
+    let passed = if options.until_closed {
+        let verdict = verdict::until_closed(&result);
+        match &verdict {
+            Ok(()) => println!("until-closed: load ran until the server closed the connections"),
+            Err(why) => println!("until-closed: FAILED: {why}"),
+        }
+        verdict.is_ok()
+    } else {
+        failures == 0
+    };
     if let Some(path) = &options.csv {
         output::write_client_csv(path, &result)?;
     }
     if let Some(path) = &options.png {
         output::write_client_png(path, &options, &result)?;
     }
-    Ok(failures == 0)
+    Ok(passed)
 }
 
 fn main() -> ExitCode {

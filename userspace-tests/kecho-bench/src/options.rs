@@ -9,7 +9,7 @@ pub const HELP: &str = "\
 usage: kecho-bench [--addr 127.0.0.1:12345] [--clients 1000] [--rounds 10] [--size 64]
                    [--server NAME] [--scenario NAME] [--csv FILE] [--png FILE]
                    [--phases 1] [--pause-ms 0] [--stream-bytes N] [--timeout-s 60]
-                   [--connect-concurrency 128]
+                   [--connect-concurrency 128] [--until-closed]
 
 Connects all clients first (at most --connect-concurrency at a time, retrying refused or
 timed-out connects), then each does --rounds round trips of a --size byte message that
@@ -18,7 +18,10 @@ connected and idle for --pause-ms between phases. --stream-bytes N adds one clie
 streams N bytes through the echo while the others run. Everything ends by --timeout-s.
 Prints a report and a `RESULT key=value ...` line; exits 1 if any client failed.
   --csv F   one row per client: id,rounds,avg_us,p50_us,p99_us,max_us,status
-  --png F   per-client average latency (x = client id, y = us)";
+  --png F   per-client average latency (x = client id, y = us)
+  --until-closed  load for a server unloaded under it: clients ended by a reset, a close or
+            a refused connect are expected; the run passes when a round trip completed,
+            every echoed byte was right, and nothing else (timeout, I/O error) happened";
 
 pub struct Options {
     pub addr: SocketAddr,
@@ -34,6 +37,7 @@ pub struct Options {
     pub stream_bytes: u64,
     pub timeout_s: u64,
     pub connect_concurrency: usize,
+    pub until_closed: bool,
 }
 
 /// Parses the process arguments; `None` after printing `--help`.
@@ -57,6 +61,7 @@ pub fn parse() -> Result<Option<Options>, String> {
         stream_bytes: args.get(&["--stream-bytes"], 0)?,
         timeout_s: args.get(&["--timeout-s"], 60)?,
         connect_concurrency: args.get(&["--connect-concurrency"], 128)?,
+        until_closed: args.flag(&["--until-closed"]),
     };
     if let Some(extra) = args.finish()?.first() {
         return Err(format!("unexpected argument {extra:?}"));
