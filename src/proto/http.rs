@@ -6,7 +6,8 @@
 //! connection each time more arrive, re-parses them from the start and answers
 //! [`Parsed::Partial`] until the head is complete. A complete [`Request`] borrows from the
 //! caller's buffer; `head_len` tells the caller how far to advance, and whatever follows
-//! (a body, a pipelined request) is left for it.
+//! (a body, a pipelined request) is left for it. [`super::head::HeadParser`] gives the same
+//! answers without re-reading what earlier calls already examined.
 
 use super::lex::{is_digits, is_ows, is_tchar, is_token, list_items, parse_u64, trim_ows};
 use super::status::Status;
@@ -197,7 +198,7 @@ fn parse_head<'b>(buf: &'b [u8], limits: &Limits) -> Result<Option<(Request<'b>,
 }
 
 /// The answer for a head that has not ended: wait for more, unless the limit is reached.
-fn incomplete<T>(window_full: bool) -> Result<Option<T>, Status> {
+pub(super) fn incomplete<T>(window_full: bool) -> Result<Option<T>, Status> {
     if window_full {
         Err(Status::HeaderFieldsTooLarge)
     } else {
@@ -240,7 +241,7 @@ impl<'b> Lines<'b> {
 }
 
 /// Refuses a NUL or a bare CR in a line (RFC 9112 section 2.2, RFC 9110 section 5.5).
-fn check_line_bytes(line: &[u8]) -> Result<(), Status> {
+pub(super) fn check_line_bytes(line: &[u8]) -> Result<(), Status> {
     if line.iter().any(|&b| b == 0 || b == b'\r') {
         Err(Status::BadRequest)
     } else {
@@ -260,6 +261,27 @@ fn check_request_prefix(prefix: &[u8], limits: &Limits) -> Result<(), Status> {
         Some(target) if target.len() > limits.max_target => Err(Status::UriTooLong),
         Some(_) => Ok(()),
     }
+}
+
+/// Checks a complete request line on its own, as [`parse`] does.
+pub(super) fn check_request_line(line: &[u8], limits: &Limits) -> Result<(), Status> {
+    parse_request_line(line, limits).map(|_| ())
+}
+
+/// Checks a complete field line on its own, as [`parse`] does after earlier lines that
+/// left `content_length`, and updates it: the one thing a field line's check carries over
+/// to the next.
+pub(super) fn check_field_line(
+    line: &[u8],
+    content_length: &mut Option<u64>,
+) -> Result<(), Status> {
+    let mut fields = Fields {
+        content_length: *content_length,
+        ..Fields::default()
+    };
+    fields.add(line)?;
+    *content_length = fields.content_length;
+    Ok(())
 }
 
 /// The parts of a request line (RFC 9112 section 3).

@@ -7,6 +7,7 @@
 //! caller's `&mut [u8]`, answering `None` when it is too small.
 
 pub(crate) mod date;
+pub(crate) mod head;
 pub(crate) mod http;
 mod lex;
 pub(crate) mod listing;

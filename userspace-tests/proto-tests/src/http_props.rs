@@ -11,7 +11,7 @@ use crate::proto::http::{parse, Limits, Parsed};
 use crate::proto::path::resolve;
 
 /// Valid requests to mutate and to split.
-const VALID: &[&[u8]] = &[
+pub(crate) const VALID: &[&[u8]] = &[
     b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
     b"\r\nHEAD /x/y.html?q=1 HTTP/1.1\r\nHost: example.com:80\r\nConnection: close\r\nRange: bytes=0-10\r\n\r\n",
     b"GET http://h/p HTTP/1.0\nConnection: keep-alive\nIf-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\n\n",
@@ -20,7 +20,7 @@ const VALID: &[&[u8]] = &[
 ];
 
 /// Small limits, so that mutations reach the limit paths too.
-const SMALL: Limits = Limits {
+pub(crate) const SMALL: Limits = Limits {
     max_target: 16,
     max_head: 96,
     max_headers: 3,
@@ -29,7 +29,7 @@ const SMALL: Limits = Limits {
 
 /// One edit of a byte string.
 #[derive(Clone, Debug)]
-enum Mutation {
+pub(crate) enum Mutation {
     /// Replace the byte at a position.
     Flip(usize, u8),
     /// Cut the bytes from a position on.
@@ -41,7 +41,7 @@ enum Mutation {
 }
 
 /// Any mutation; positions are taken modulo the length.
-fn mutation() -> impl Strategy<Value = Mutation> {
+pub(crate) fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         (any::<usize>(), any::<u8>()).prop_map(|(at, b)| Mutation::Flip(at, b)),
         any::<usize>().prop_map(Mutation::Cut),
@@ -52,7 +52,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 }
 
 /// Applies `mutation` to `bytes`.
-fn apply(bytes: &mut Vec<u8>, mutation: &Mutation) {
+pub(crate) fn apply(bytes: &mut Vec<u8>, mutation: &Mutation) {
     let len = bytes.len().max(1);
     match *mutation {
         Mutation::Flip(at, b) => {

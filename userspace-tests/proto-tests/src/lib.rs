@@ -21,6 +21,10 @@ mod proto;
 #[cfg(test)]
 mod date_tests;
 #[cfg(test)]
+mod head_props;
+#[cfg(test)]
+mod head_tests;
+#[cfg(test)]
 mod http_props;
 #[cfg(test)]
 mod http_tests;
