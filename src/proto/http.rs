@@ -114,8 +114,12 @@ pub(crate) struct Request<'b> {
     pub(crate) expect_continue: bool,
     /// The `If-Modified-Since` value; `None` if absent or sent more than once.
     pub(crate) if_modified_since: Option<&'b [u8]>,
-    /// The `Range` value; `None` if absent or sent more than once.
+    /// The `Range` value; `None` if absent or sent more than once, and also when
+    /// `If-Range` was sent more than once, as that condition cannot be evaluated.
     pub(crate) range: Option<&'b [u8]>,
+    /// The `If-Range` value, for [`super::range::if_range_allows`]; `None` if absent or
+    /// sent more than once.
+    pub(crate) if_range: Option<&'b [u8]>,
 }
 
 /// Why a request is refused, and whether the connection must close afterwards.
@@ -448,6 +452,8 @@ struct Fields<'b> {
     if_modified_since: Single<'b>,
     /// `Range`.
     range: Single<'b>,
+    /// `If-Range`.
+    if_range: Single<'b>,
 }
 
 impl<'b> Fields<'b> {
@@ -487,6 +493,8 @@ impl<'b> Fields<'b> {
             self.if_modified_since.add(value);
         } else if name.eq_ignore_ascii_case(b"range") {
             self.range.add(value);
+        } else if name.eq_ignore_ascii_case(b"if-range") {
+            self.if_range.add(value);
         }
         Ok(())
     }
@@ -538,7 +546,13 @@ impl<'b> Fields<'b> {
             // RFC 9110 section 10.1.1: an HTTP/1.0 expectation is ignored.
             expect_continue: is_11 && self.expect_continue,
             if_modified_since: self.if_modified_since.get(),
-            range: self.range.get(),
+            // RFC 9110 section 13.1.5: a Range under a condition that cannot be
+            // evaluated is not honoured; the whole representation is always correct.
+            range: match self.if_range {
+                Single::Repeated => None,
+                _ => self.range.get(),
+            },
+            if_range: self.if_range.get(),
         })
     }
 }

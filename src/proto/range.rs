@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The `Range` request field (RFC 9110 section 14.2), for a single byte range.
+//! The `Range` request field (RFC 9110 section 14.2), for a single byte range, and the
+//! `If-Range` condition on it (RFC 9110 section 13.1.5).
 
+use super::date::parse_http_date;
 use super::lex::{is_digits, list_items, trim_ows};
 
 /// What to send for a `Range` value.
@@ -109,4 +111,16 @@ fn digits_saturating(digits: &[u8]) -> u64 {
         acc.saturating_mul(10)
             .saturating_add(u64::from(b.wrapping_sub(b'0')))
     })
+}
+
+/// Whether a `Range` may be honoured under the request's `If-Range` value, for a file last
+/// modified at `last_modified` (Unix seconds, as sent in `Last-Modified`): yes without
+/// `If-Range`; with one, only if it is an HTTP-date naming exactly that second. An
+/// entity-tag never matches, as no `ETag` is sent, and a malformed value matches nothing.
+/// When this is false the whole file is sent with 200.
+pub(crate) fn if_range_allows(if_range: Option<&[u8]>, last_modified: u64) -> bool {
+    match if_range {
+        None => true,
+        Some(value) => parse_http_date(trim_ows(value)) == Some(last_modified),
+    }
 }

@@ -76,6 +76,7 @@ fn simple_get() {
     assert!(!req.expect_continue);
     assert_eq!(req.if_modified_since, None);
     assert_eq!(req.range, None);
+    assert_eq!(req.if_range, None);
 }
 
 #[test]
@@ -534,6 +535,31 @@ fn repeated_conditional_fields_are_ignored() {
     let (req, _) = complete(raw);
     assert_eq!(req.range, None);
     assert_eq!(req.if_modified_since, None);
+}
+
+#[test]
+fn if_range_is_kept_once() {
+    let date = "Sun, 06 Nov 1994 08:49:37 GMT";
+    let raw =
+        format!("GET / HTTP/1.1\r\nHost: h\r\nRange: bytes=0-1\r\nif-RANGE: \t{date} \r\n\r\n");
+    let (req, _) = complete(raw.as_bytes());
+    assert_eq!(req.if_range, Some(date.as_bytes()));
+    assert_eq!(req.range, Some(&b"bytes=0-1"[..]));
+    // Without Range it is still reported; respond ignores it then.
+    let (req, _) = complete(b"GET / HTTP/1.1\r\nHost: h\r\nIf-Range: \"x\"\r\n\r\n");
+    assert_eq!(req.if_range, Some(&b"\"x\""[..]));
+    assert_eq!(req.range, None);
+}
+
+/// A repeated If-Range cannot be evaluated, so the Range under it is dropped too: the
+/// whole file is the one answer that is right whatever the condition meant.
+#[test]
+fn repeated_if_range_drops_the_range() {
+    let raw =
+        b"GET / HTTP/1.1\r\nHost: h\r\nIf-Range: a\r\nRange: bytes=0-1\r\nIf-Range: a\r\n\r\n";
+    let (req, _) = complete(raw);
+    assert_eq!(req.if_range, None);
+    assert_eq!(req.range, None);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 //! `Range` evaluation: every form and edge case of RFC 9110 section 14.
 
-use crate::proto::range::{parse_range, RangeSpec};
+use crate::proto::range::{if_range_allows, parse_range, RangeSpec};
 
 /// A 206 answer.
 fn part(first: u64, last: u64) -> RangeSpec {
@@ -80,4 +80,42 @@ fn huge_lengths() {
         parse_range(b"bytes=18446744073709551615-", len),
         RangeSpec::Unsatisfiable
     );
+}
+
+#[test]
+fn if_range_table() {
+    // Sun, 06 Nov 1994 08:49:37 GMT.
+    let modified = 784_111_777;
+    for (if_range, want) in [
+        (None, true),
+        // The file's Last-Modified, in each HTTP-date form.
+        (Some("Sun, 06 Nov 1994 08:49:37 GMT"), true),
+        (Some(" Sun, 06 Nov 1994 08:49:37 GMT\t"), true),
+        (Some("Sunday, 06-Nov-94 08:49:37 GMT"), true),
+        (Some("Sun Nov  6 08:49:37 1994"), true),
+        // Any other second: the file changed (or the client is confused).
+        (Some("Sun, 06 Nov 1994 08:49:36 GMT"), false),
+        (Some("Sun, 06 Nov 1994 08:49:38 GMT"), false),
+        (Some("Thu, 01 Jan 1970 00:00:00 GMT"), false),
+        // Entity-tags: no ETag is sent, so none matches.
+        (Some("\"784111777\""), false),
+        (Some("W/\"x\""), false),
+        (Some("*"), false),
+        // Malformed.
+        (Some(""), false),
+        (Some("784111777"), false),
+        (Some("Sun, 06 Nov 1994 08:49:37"), false),
+        (Some("sun, 06 nov 1994 08:49:37 gmt"), false),
+    ] {
+        assert_eq!(
+            if_range_allows(if_range.map(str::as_bytes), modified),
+            want,
+            "{if_range:?}"
+        );
+    }
+    assert!(if_range_allows(Some(b"Thu, 01 Jan 1970 00:00:00 GMT"), 0));
+    assert!(!if_range_allows(
+        Some(b"Fri, 31 Dec 9999 23:59:59 GMT"),
+        u64::MAX
+    ));
 }
