@@ -33,6 +33,15 @@ pub(crate) struct Resolved {
     pub(crate) len: usize,
     /// Whether the path named a directory explicitly: its last segment was empty or `.`.
     pub(crate) trailing_slash: bool,
+    /// Whether a segment of the name is hidden (see [`is_hidden_name`]), such as `.git`
+    /// in `/.git/config` or `/%2Egit/`.
+    pub(crate) hidden: bool,
+}
+
+/// Whether a file name is hidden by the Unix convention: it starts with `.`. Such files
+/// (`.git`, `.htpasswd`, `.env`) are often private, so they are not served or listed.
+pub(crate) fn is_hidden_name(name: &[u8]) -> bool {
+    name.first() == Some(&b'.')
 }
 
 /// Percent-decodes the raw request `path` into `out` as a relative name: segments joined
@@ -41,8 +50,11 @@ pub(crate) struct Resolved {
 pub(crate) fn resolve(path: &[u8], out: &mut [u8]) -> Result<Resolved, PathError> {
     let segments = path.strip_prefix(b"/").ok_or(PathError::BadRequest)?;
     let mut trailing_slash = false;
+    let mut hidden = false;
     for raw in segments.split(|&b| b == b'/') {
-        trailing_slash = check_segment(raw)? == Segment::Skip;
+        let segment = check_segment(raw)?;
+        trailing_slash = segment == Segment::Skip;
+        hidden |= segment == Segment::Keep { hidden: true };
     }
     let mut len = 0usize;
     for raw in segments.split(|&b| b == b'/') {
@@ -59,6 +71,7 @@ pub(crate) fn resolve(path: &[u8], out: &mut [u8]) -> Result<Resolved, PathError
     Ok(Resolved {
         len,
         trailing_slash,
+        hidden,
     })
 }
 
@@ -73,7 +86,10 @@ fn put(out: &mut [u8], len: &mut usize, byte: u8) -> Result<(), PathError> {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Segment {
     /// Copy it.
-    Keep,
+    Keep {
+        /// Whether the decoded segment is a hidden name.
+        hidden: bool,
+    },
     /// Drop it: empty or `.`.
     Skip,
 }
@@ -82,8 +98,11 @@ enum Segment {
 fn check_segment(raw: &[u8]) -> Result<Segment, PathError> {
     let mut decoded_len = 0usize;
     let mut all_dots = true;
+    let mut first = None;
     for byte in (Decode { raw }) {
-        match byte? {
+        let byte = byte?;
+        first = first.or(Some(byte));
+        match byte {
             0 => return Err(PathError::BadRequest),
             b'/' | b'\\' => return Err(PathError::Forbidden),
             b'.' => {}
@@ -94,7 +113,9 @@ fn check_segment(raw: &[u8]) -> Result<Segment, PathError> {
     match (all_dots, decoded_len) {
         (true, 0 | 1) => Ok(Segment::Skip),
         (true, 2) => Err(PathError::Forbidden),
-        _ => Ok(Segment::Keep),
+        _ => Ok(Segment::Keep {
+            hidden: first.is_some_and(|b| is_hidden_name(&[b])),
+        }),
     }
 }
 

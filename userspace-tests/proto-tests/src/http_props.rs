@@ -8,7 +8,7 @@ use std::vec::Vec;
 use proptest::prelude::*;
 
 use crate::proto::http::{parse, Limits, Parsed};
-use crate::proto::path::resolve;
+use crate::proto::path::{is_hidden_name, resolve};
 
 /// Valid requests to mutate and to split.
 pub(crate) const VALID: &[&[u8]] = &[
@@ -131,6 +131,8 @@ proptest! {
             prop_assert!(!name.starts_with(b"/"));
             prop_assert!(!name.contains(&0));
             prop_assert!(name.split(|&b| b == b'/').all(|s| s != b".." && s != b"." && !s.is_empty()) || name.is_empty());
+            // Hidden exactly when a segment of the name is.
+            prop_assert_eq!(resolved.hidden, name.split(|&b| b == b'/').any(is_hidden_name));
         }
     }
 }

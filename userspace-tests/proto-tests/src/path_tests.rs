@@ -4,7 +4,7 @@
 
 use std::string::String;
 
-use crate::proto::path::{resolve, PathError, Resolved};
+use crate::proto::path::{is_hidden_name, resolve, PathError, Resolved};
 use crate::proto::status::Status;
 
 /// Resolves into a 64-byte buffer and returns the name and the trailing-slash flag.
@@ -13,6 +13,7 @@ fn resolved(path: &[u8]) -> Result<(String, bool), PathError> {
     let Resolved {
         len,
         trailing_slash,
+        ..
     } = resolve(path, &mut out)?;
     let name = out.get(..len).unwrap();
     Ok((String::from_utf8_lossy(name).into_owned(), trailing_slash))
@@ -80,7 +81,8 @@ fn too_long_for_the_buffer() {
         resolve(b"/abcde", &mut out),
         Ok(Resolved {
             len: 5,
-            trailing_slash: false
+            trailing_slash: false,
+            hidden: false,
         })
     );
     assert_eq!(resolve(b"/abcdef", &mut out), Err(PathError::TooLong));
@@ -98,7 +100,8 @@ fn too_long_for_the_buffer() {
         resolve(b"/", &mut []),
         Ok(Resolved {
             len: 0,
-            trailing_slash: true
+            trailing_slash: true,
+            hidden: false,
         })
     );
 }
@@ -108,4 +111,62 @@ fn error_statuses() {
     assert_eq!(PathError::BadRequest.status(), Status::BadRequest);
     assert_eq!(PathError::Forbidden.status(), Status::Forbidden);
     assert_eq!(PathError::TooLong.status(), Status::UriTooLong);
+}
+
+#[test]
+fn hidden_segments() {
+    for (path, hidden) in [
+        ("/.git/config", true),
+        ("/.git", true),
+        ("/.git/", true),
+        ("/a/.htpasswd", true),
+        ("/a/.b/c", true),
+        ("/%2Egit/", true),
+        ("/%2egit", true),
+        ("/a/%2E%2E%2E", true),
+        ("/...", true),
+        ("/..a/b", true),
+        ("/.%2E./x", true),
+        ("/a.txt", false),
+        ("/./a.txt", false),
+        ("/a/./b/.", false),
+        ("/a./b..", false),
+        ("/", false),
+        ("/.", false),
+        ("/%2e/", false),
+        ("/a%2e", false),
+    ] {
+        let mut out = [0u8; 64];
+        let resolved = resolve(path.as_bytes(), &mut out);
+        assert_eq!(resolved.map(|r| r.hidden), Ok(hidden), "{path}");
+    }
+    // A `..` segment stays forbidden, hidden or not.
+    for path in ["/a/..", "/.git/..", "/%2E%2E/.git"] {
+        assert_eq!(
+            resolve(path.as_bytes(), &mut [0u8; 64]),
+            Err(PathError::Forbidden),
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn hidden_names() {
+    for (name, hidden) in [
+        (&b".git"[..], true),
+        (b".", true),
+        (b"..", true),
+        (b".htpasswd", true),
+        (b"a.txt", false),
+        (b"a.", false),
+        (b"", false),
+        (b"%2Egit", false),
+    ] {
+        assert_eq!(
+            is_hidden_name(name),
+            hidden,
+            "{}",
+            String::from_utf8_lossy(name)
+        );
+    }
 }
