@@ -21,7 +21,9 @@ pub(crate) fn write_listing_head(dir_path: &[u8], out: &mut [u8]) -> Option<usiz
 pub(crate) fn write_listing_entry(name: &[u8], is_dir: bool, out: &mut [u8]) -> Option<usize> {
     let mut w = Writer::new(out);
     w.put(b"<li><a href=\"")?;
-    put_href(&mut w, name)?;
+    // One percent-encoded segment: a name can neither leave the attribute nor be taken
+    // for a scheme (`javascript:`) or another segment.
+    w.put_percent_encoded(name)?;
     let slash: &[u8] = if is_dir { b"/" } else { b"" };
     w.put(slash)?;
     w.put(b"\">")?;
@@ -36,23 +38,6 @@ pub(crate) fn write_listing_tail(out: &mut [u8]) -> Option<usize> {
     let mut w = Writer::new(out);
     w.put(b"</ul>\n</body></html>\n")?;
     Some(w.len())
-}
-
-/// Writes `name` as one percent-encoded path segment: every byte but the unreserved ones
-/// (RFC 3986 section 2.3) is escaped, so a name can neither leave the attribute nor be
-/// taken for a scheme (`javascript:`) or another segment.
-fn put_href(w: &mut Writer<'_>, name: &[u8]) -> Option<()> {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in name {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            w.put_byte(b)?;
-        } else {
-            let high = HEX.get(usize::from(b >> 4))?;
-            let low = HEX.get(usize::from(b & 0xf))?;
-            w.put(&[b'%', *high, *low])?;
-        }
-    }
-    Some(())
 }
 
 /// Writes `text` as HTML text: markup characters escaped, valid UTF-8 kept, invalid

@@ -3,6 +3,7 @@
 //! Turns a request path into a relative file name that cannot leave the served directory.
 
 use super::status::Status;
+use super::writer::Writer;
 
 /// Why a path cannot be served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +74,22 @@ pub(crate) fn resolve(path: &[u8], out: &mut [u8]) -> Result<Resolved, PathError
         trailing_slash,
         hidden,
     })
+}
+
+/// Writes the `Location` that redirects to the directory whose relative name is `name`
+/// (as [`resolve`] wrote it): `/`, each segment percent-encoded and followed by `/`; the
+/// number of bytes written, or `None` if `out` is too small. Empty segments are left
+/// out, so the result never starts with `//`, which a browser would read as another host
+/// (a request for `//evil.example` resolves to `evil.example`, redirected to
+/// `/evil.example/`). An empty name, the root, gives `/`.
+pub(crate) fn write_dir_location(name: &[u8], out: &mut [u8]) -> Option<usize> {
+    let mut w = Writer::new(out);
+    w.put_byte(b'/')?;
+    for segment in name.split(|&b| b == b'/').filter(|s| !s.is_empty()) {
+        w.put_percent_encoded(segment)?;
+        w.put_byte(b'/')?;
+    }
+    Some(w.len())
 }
 
 /// Appends `byte` to `out` at `*len`.

@@ -34,6 +34,23 @@ impl<'o> Writer<'o> {
         self.put(&[byte])
     }
 
+    /// Appends `bytes` percent-encoded (RFC 3986 section 2.1): every byte but the
+    /// unreserved ones (section 2.3) becomes `%XX`, so the result is one URI path segment
+    /// made of visible ASCII, whatever `bytes` holds.
+    pub(crate) fn put_percent_encoded(&mut self, bytes: &[u8]) -> Option<()> {
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        for &b in bytes {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                self.put_byte(b)?;
+            } else {
+                let high = HEX.get(usize::from(b >> 4))?;
+                let low = HEX.get(usize::from(b & 0xf))?;
+                self.put(&[b'%', *high, *low])?;
+            }
+        }
+        Some(())
+    }
+
     /// Appends `n` in decimal, without `core::fmt`.
     pub(crate) fn put_u64(&mut self, mut n: u64) -> Option<()> {
         // u64::MAX has 20 digits.
