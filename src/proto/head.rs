@@ -21,8 +21,8 @@ use super::status::Status;
 
 /// Parses one request head fed in pieces.
 ///
-/// The caller passes the same buffer each time, grown at the end: the bytes given to an
-/// earlier call do not change until [`HeadParser::reset`]. Every call answers exactly what
+/// The caller passes the same buffer each time, grown at the end, and the same limits:
+/// the bytes given to an earlier call do not change until [`HeadParser::reset`]. Every call answers exactly what
 /// [`super::http::parse`] answers for the same bytes. After a `Complete` or a `Reject` the
 /// caller consumes the head (or drops the connection) and calls [`HeadParser::reset`]
 /// before parsing what follows; until then each call parses the whole head again.
