@@ -10,20 +10,47 @@ APT_PKGS=(
   fonts-dejavu-core procps iproute2
 )
 
+VIRTME_NG_VERSION=1.42
+
+# apt_install PKG...: installs with one progress line per package fetched and set up.
+apt_install() {
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "$@" 2>&1 |
+    grep --line-buffered -E '^(Get:|Setting up|E:)' | sed -u 's/^/  apt: /'
+}
+
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
 done
 if ((${#missing[@]})); then
-  stage "apt: installing ${missing[*]}"
   SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+  stage "apt: updating the package lists"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian 12 ships 6.12 sources in bookworm-backports (and, on some mirrors, bookworm-security).
+  if [[ " ${missing[*]} " == *" linux-source-$KVER "* ]] &&
+     ! apt-cache policy "linux-source-$KVER" | grep -q 'Candidate: [0-9]'; then
+    stage "apt: linux-source-$KVER not found; enabling bookworm-backports"
+    echo "deb http://deb.debian.org/debian bookworm-backports main" |
+      $SUDO tee /etc/apt/sources.list.d/ktcp-rs-bookworm-backports.list >/dev/null
+    $SUDO apt-get update -qq
+    apt-cache policy "linux-source-$KVER" | grep -q 'Candidate: [0-9]' ||
+      die "linux-source-$KVER is in neither the configured repositories nor bookworm-backports"
+  fi
+  stage "apt: installing ${missing[*]} (a few minutes on a fresh machine)"
+  apt_install "${missing[@]}"
+  for p in "${missing[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || die "apt could not install $p"
+  done
   # nginx-light starts a system nginx on port 80; we only use its binary.
   $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true
 fi
 
-command -v rustup >/dev/null || die "rustup not found: install Rust with rustup first"
+if ! command -v rustup >/dev/null; then
+  die "rustup not found. Install it (as the user who runs make), then run make again:
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --default-toolchain none
+  . \"\$HOME/.cargo/env\"
+(this script then installs the pinned toolchain $RUST_TOOLCHAIN with clippy, rustfmt and rust-src)"
+fi
 if ! rustup toolchain list | grep -q "^$RUST_TOOLCHAIN"; then
   stage "rustup: installing $RUST_TOOLCHAIN"
   rustup toolchain install "$RUST_TOOLCHAIN" --profile minimal -c clippy -c rustfmt
@@ -38,12 +65,16 @@ for c in clippy rustfmt; do
 done
 if ! command -v bindgen >/dev/null; then
   stage "cargo: installing bindgen-cli"
-  cargo install --locked bindgen-cli --version 0.73.1 -q
+  cargo install --locked bindgen-cli --version 0.73.1 2>&1 |
+    grep --line-buffered -E '^ *(Compiling|Installed|error)' | sed -u 's/^ */  cargo: /'
+  command -v bindgen >/dev/null || die "cargo install bindgen-cli failed"
 fi
-if [ ! -x "$VENV/bin/vng" ]; then
-  stage "pip: installing virtme-ng into $VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q virtme-ng
+if ! compgen -G "$VENV/lib/python3*/site-packages/virtme_ng-$VIRTME_NG_VERSION.dist-info" >/dev/null; then
+  stage "pip: installing virtme-ng $VIRTME_NG_VERSION into $VENV"
+  [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --progress-bar off "virtme-ng==$VIRTME_NG_VERSION" 2>&1 |
+    grep --line-buffered -E '^(Collecting|Successfully|ERROR)' | sed -u 's/^/  pip: /'
+  [ -x "$VENV/bin/vng" ] || die "pip could not install virtme-ng $VIRTME_NG_VERSION"
 fi
 [ -x "$VENV/bin/redbot" ] || { stage "pip: installing redbot (HTTP linter, guest hardening test)"; "$VENV/bin/pip" install -q redbot==2.7.1; }
 stage "setup complete"
