@@ -33,7 +33,7 @@ const USAGE: &str = "usage:
   itest khttpd  --addr A --root DIR [--header-timeout S] [--keepalive-timeout S] [SUITE OPTIONS]
   itest hello   --addr A [SUITE OPTIONS]
   itest mkroot  DIR --outside DIR2 [--big-mib N]
-  itest storm   --addr A --proto echo|http --secs S --clients C [--seed N]
+  itest storm   --addr A --proto echo|http --secs S --clients C [--seed N] [--final-tries N]
   itest maxconn --addr A --max N --proto echo|http
   itest hold    --addr A --idle I --busy B --proto echo|http --secs S [--target PATH]
   itest hardening mkroot DIR | GROUP --addr A ...  (groups and options: hardening/mod.rs)
@@ -119,7 +119,7 @@ fn dispatch(raw: &[String]) -> Result<i32, String> {
             Ok(0)
         }
         "storm" => {
-            let valued = ["addr", "proto", "secs", "clients", "seed"];
+            let valued = ["addr", "proto", "secs", "clients", "seed", "final-tries"];
             let a = Args::parse(rest, &valued, &[])?;
             let ctx = storm::Storm {
                 addr: a.addr()?,
@@ -127,6 +127,7 @@ fn dispatch(raw: &[String]) -> Result<i32, String> {
                 secs: a.num("secs", 10)?,
                 clients: a.num("clients", 8)?,
                 seed: storm::seed(a.opt("seed").map(|_| a.num("seed", 0)).transpose()?),
+                final_tries: a.num("final-tries", 1)?,
             };
             let tests = storm::suite(&ctx);
             Ok(run_suite("storm", ctx, tests, &Selection::default()))
