@@ -2,6 +2,7 @@
 
 //! HTTP dates (RFC 9110 section 5.6.7): IMF-fixdate out, all three forms in.
 
+use super::lex::split_at;
 use super::writer::ascii_digit;
 
 /// Day names, Thursday first, as 1970-01-01 (day 0) was a Thursday.
@@ -127,15 +128,9 @@ impl DateFields {
 
 /// `Sun, 06 Nov 1994 08:49:37 GMT`.
 fn parse_imf_fixdate(v: &[u8]) -> Option<DateFields> {
-    let (day_name, rest) = v.split_at_checked(3)?;
+    let (day_name, rest) = split_at(v, 3)?;
     DAYS.iter().position(|d| d.as_slice() == day_name)?;
-    let rest = rest.strip_prefix(b", ")?;
-    let (day, rest) = digits(rest, 2)?;
-    let rest = rest.strip_prefix(b" ")?;
-    let (month, rest) = month(rest)?;
-    let rest = rest.strip_prefix(b" ")?;
-    let (year, rest) = digits(rest, 4)?;
-    let rest = rest.strip_prefix(b" ")?;
+    let (day, month, year, rest) = day_month_year(rest.strip_prefix(b", ")?, b' ', 4)?;
     let (hour, minute, second, rest) = time_of_day(rest)?;
     (rest == b" GMT").then_some(DateFields {
         year,
@@ -150,15 +145,9 @@ fn parse_imf_fixdate(v: &[u8]) -> Option<DateFields> {
 /// `Sunday, 06-Nov-94 08:49:37 GMT`.
 fn parse_rfc850(v: &[u8]) -> Option<DateFields> {
     let comma = v.iter().position(|&b| b == b',')?;
-    let (day_name, rest) = v.split_at_checked(comma)?;
+    let (day_name, rest) = split_at(v, comma)?;
     LONG_DAYS.iter().position(|&d| d == day_name)?;
-    let rest = rest.strip_prefix(b", ")?;
-    let (day, rest) = digits(rest, 2)?;
-    let rest = rest.strip_prefix(b"-")?;
-    let (month, rest) = month(rest)?;
-    let rest = rest.strip_prefix(b"-")?;
-    let (short_year, rest) = digits(rest, 2)?;
-    let rest = rest.strip_prefix(b" ")?;
+    let (day, month, short_year, rest) = day_month_year(rest.strip_prefix(b", ")?, b'-', 2)?;
     let (hour, minute, second, rest) = time_of_day(rest)?;
     let century: u64 = if short_year < 70 { 2000 } else { 1900 };
     if rest != b" GMT" {
@@ -176,7 +165,7 @@ fn parse_rfc850(v: &[u8]) -> Option<DateFields> {
 
 /// `Sun Nov  6 08:49:37 1994`.
 fn parse_asctime(v: &[u8]) -> Option<DateFields> {
-    let (day_name, rest) = v.split_at_checked(3)?;
+    let (day_name, rest) = split_at(v, 3)?;
     DAYS.iter().position(|d| d.as_slice() == day_name)?;
     let rest = rest.strip_prefix(b" ")?;
     let (month, rest) = month(rest)?;
@@ -200,6 +189,15 @@ fn parse_asctime(v: &[u8]) -> Option<DateFields> {
     })
 }
 
+/// `DD<sep>Mon<sep>YYYY ` (year of `year_width` digits, then a space): day, month, year and
+/// what follows the space.
+fn day_month_year(v: &[u8], sep: u8, year_width: usize) -> Option<(u64, u64, u64, &[u8])> {
+    let (day, rest) = digits(v, 2)?;
+    let (month, rest) = month(rest.strip_prefix(&[sep])?)?;
+    let (year, rest) = digits(rest.strip_prefix(&[sep])?, year_width)?;
+    Some((day, month, year, rest.strip_prefix(b" ")?))
+}
+
 /// `HH:MM:SS`, and the rest.
 fn time_of_day(v: &[u8]) -> Option<(u64, u64, u64, &[u8])> {
     let (hour, rest) = digits(v, 2)?;
@@ -210,7 +208,7 @@ fn time_of_day(v: &[u8]) -> Option<(u64, u64, u64, &[u8])> {
 
 /// A month name (case-sensitive) as 1 to 12, and the rest.
 fn month(v: &[u8]) -> Option<(u64, &[u8])> {
-    let (name, rest) = v.split_at_checked(3)?;
+    let (name, rest) = split_at(v, 3)?;
     let index = MONTHS.iter().position(|m| m.as_slice() == name)?;
     let month = u64::try_from(index).ok()?.checked_add(1)?;
     Some((month, rest))
@@ -218,7 +216,7 @@ fn month(v: &[u8]) -> Option<(u64, &[u8])> {
 
 /// Exactly `width` (at most 4) leading decimal digits as a number, and the rest.
 fn digits(v: &[u8], width: usize) -> Option<(u64, &[u8])> {
-    let (number, rest) = v.split_at_checked(width)?;
+    let (number, rest) = split_at(v, width)?;
     let value = number.iter().try_fold(0u64, |acc, &b| {
         let digit = char::from(b).to_digit(10)?;
         acc.checked_mul(10)?.checked_add(u64::from(digit))

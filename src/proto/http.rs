@@ -9,7 +9,9 @@
 //! (a body, a pipelined request) is left for it. [`super::head::HeadParser`] gives the same
 //! answers without re-reading what earlier calls already examined.
 
-use super::lex::{is_digits, is_ows, is_tchar, is_token, list_items, parse_u64, trim_ows};
+use super::lex::{
+    is_digits, is_ows, is_tchar, is_token, list_items, parse_u64, split_at, trim_ows,
+};
 use super::status::Status;
 
 /// A request method (RFC 9110 section 9).
@@ -235,7 +237,7 @@ impl<'b> Lines<'b> {
             check_line_bytes(prefix)?;
             return Ok(Line::Incomplete(prefix));
         };
-        let (line, after) = self.rest.split_at_checked(lf).ok_or(Status::BadRequest)?;
+        let (line, after) = split_at(self.rest, lf).ok_or(Status::BadRequest)?;
         self.rest = after.get(1..).unwrap_or_default();
         self.consumed = self.consumed.saturating_add(lf).saturating_add(1);
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -340,7 +342,7 @@ fn is_target_byte(b: u8) -> bool {
 fn parse_version(v: &[u8]) -> Result<Version, Status> {
     let rest = v.strip_prefix(b"HTTP/").ok_or(Status::BadRequest)?;
     let major_len = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-    let (major, minor) = rest.split_at_checked(major_len).ok_or(Status::BadRequest)?;
+    let (major, minor) = split_at(rest, major_len).ok_or(Status::BadRequest)?;
     let minor = match minor {
         [] => None,
         [b'.', digits @ ..] if is_digits(digits) => Some(digits),
@@ -365,9 +367,7 @@ fn split_target(target: &[u8]) -> Result<(&[u8], Option<&[u8]>), Status> {
         .iter()
         .position(|&b| b == b'/' || b == b'?')
         .unwrap_or(after_scheme.len());
-    let (authority, rest) = after_scheme
-        .split_at_checked(authority_len)
-        .ok_or(Status::BadRequest)?;
+    let (authority, rest) = split_at(after_scheme, authority_len).ok_or(Status::BadRequest)?;
     if authority.is_empty() || !is_host_value(authority) {
         return Err(Status::BadRequest);
     }
@@ -381,7 +381,7 @@ fn split_target(target: &[u8]) -> Result<(&[u8], Option<&[u8]>), Status> {
 /// `target` after a case-insensitive `http://` or `https://`.
 fn strip_http_scheme(target: &[u8]) -> Option<&[u8]> {
     let colon = target.iter().position(|&b| b == b':')?;
-    let (scheme, rest) = target.split_at_checked(colon)?;
+    let (scheme, rest) = split_at(target, colon)?;
     let known = scheme.eq_ignore_ascii_case(b"http") || scheme.eq_ignore_ascii_case(b"https");
     if known {
         rest.strip_prefix(b"://")
@@ -467,7 +467,7 @@ impl<'b> Fields<'b> {
             .iter()
             .position(|&b| b == b':')
             .ok_or(Status::BadRequest)?;
-        let (name, rest) = line.split_at_checked(colon).ok_or(Status::BadRequest)?;
+        let (name, rest) = split_at(line, colon).ok_or(Status::BadRequest)?;
         let value = trim_ows(rest.get(1..).unwrap_or_default());
         // A token check also refuses whitespace before the colon (RFC 9112 section 5.1).
         if !is_token(name) || !value.iter().all(|&b| is_field_byte(b)) {

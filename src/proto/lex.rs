@@ -58,3 +58,9 @@ pub(crate) fn list_items(s: &[u8]) -> impl Iterator<Item = &[u8]> {
         .map(trim_ows)
         .filter(|item| !item.is_empty())
 }
+
+/// `v` split at `mid`, or `None` past its end (`<[u8]>::split_at_checked`, which the
+/// kernel's minimum Rust version predates).
+pub(crate) fn split_at(v: &[u8], mid: usize) -> Option<(&[u8], &[u8])> {
+    Some((v.get(..mid)?, v.get(mid..)?))
+}

@@ -4,6 +4,7 @@
 //!
 //! Entry links are relative, so the listing must be served at a URL ending in `/`.
 
+use super::lex::split_at;
 use super::writer::Writer;
 
 /// Writes the start of the page, titled `Index of <dir_path>` (HTML-escaped).
@@ -47,7 +48,7 @@ fn put_text(w: &mut Writer<'_>, mut text: &[u8]) -> Option<()> {
         match core::str::from_utf8(text) {
             Ok(valid) => return put_escaped(w, valid),
             Err(error) => {
-                let (valid, rest) = text.split_at_checked(error.valid_up_to())?;
+                let (valid, rest) = split_at(text, error.valid_up_to())?;
                 put_escaped(w, core::str::from_utf8(valid).ok()?)?;
                 w.put(REPLACEMENT)?;
                 let bad = error.error_len().unwrap_or(rest.len());

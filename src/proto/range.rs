@@ -4,7 +4,7 @@
 //! `If-Range` condition on it (RFC 9110 section 13.1.5).
 
 use super::date::parse_http_date;
-use super::lex::{is_digits, list_items, trim_ows};
+use super::lex::{is_digits, list_items, split_at, trim_ows};
 
 /// What to send for a `Range` value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,7 +30,7 @@ pub(crate) fn parse_range(value: &[u8], len: u64) -> RangeSpec {
     let Some(eq) = value.iter().position(|&b| b == b'=') else {
         return RangeSpec::Full;
     };
-    let Some((unit, ranges)) = value.split_at_checked(eq) else {
+    let Some((unit, ranges)) = split_at(value, eq) else {
         return RangeSpec::Full;
     };
     // Range units are case-insensitive (RFC 9110 section 14.1).
@@ -49,7 +49,7 @@ fn single_range(range: &[u8], len: u64) -> RangeSpec {
     let Some(dash) = range.iter().position(|&b| b == b'-') else {
         return RangeSpec::Full;
     };
-    let Some((first, last)) = range.split_at_checked(dash) else {
+    let Some((first, last)) = split_at(range, dash) else {
         return RangeSpec::Full;
     };
     let last = last.get(1..).unwrap_or_default();
