@@ -2,13 +2,8 @@
 
 //! Time for deadlines (jiffies) and for HTTP dates (wall-clock seconds).
 
+use crate::helpers::{ktcp_jiffies64, ktcp_jiffies_to_msecs, ktcp_msecs_to_jiffies};
 use kernel::bindings;
-
-extern "C" {
-    fn ktcp_jiffies64() -> u64;
-    fn ktcp_msecs_to_jiffies(ms: core::ffi::c_uint) -> core::ffi::c_ulong;
-    fn ktcp_jiffies_to_msecs(jiffies: core::ffi::c_ulong) -> core::ffi::c_uint;
-}
 
 /// A point in time in jiffies; `NEVER` is no deadline.
 pub(crate) type Deadline = u64;
@@ -41,7 +36,7 @@ pub(crate) fn ms_to_jiffies(ms: u32) -> usize {
 /// Milliseconds in `jiffies`.
 pub(crate) fn jiffies_to_ms(jiffies: u64) -> u64 {
     // SAFETY: pure conversion; no preconditions.
-    u64::from(unsafe { ktcp_jiffies_to_msecs(jiffies as core::ffi::c_ulong) })
+    u64::from(unsafe { ktcp_jiffies_to_msecs(jiffies as kernel::ffi::c_ulong) })
 }
 
 /// Seconds since the Unix epoch (wall clock).

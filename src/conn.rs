@@ -3,41 +3,44 @@
 //! The connection core shared by both modules: readiness-driven work items.
 //!
 //! Each accepted socket becomes a [`Conn`]: an `Arc` holding the stream, the protocol's
-//! [`Session`] state and a work item. A wait-queue entry on the socket's own wait queue (the
+//! [`Session`] state and a work item. A [`WatchedStream`] entry on the socket's own wait queue (the
 //! one epoll is woken through) queues that work item on every readiness change: data, write
 //! space, FIN, reset. The work item runs the session, which does non-blocking I/O until the
 //! socket has nothing more (`Step::Wait`) or its budget is spent (`Step::Yield`). No work item
 //! ever sleeps on a client, so a handful of kworkers serve any number of connections.
 //!
-//! Closing (by the session, a timeout, or unload) happens once: unhook the wait entry (after
-//! `remove_wait_queue` returns no wake-up can run or start), shut the socket down, drop the
-//! connection from the live table. The socket itself is released when the last `Arc` goes,
-//! i.e. after any queued run of the work item has seen `closed` and returned.
+//! A session that has queued its last response asks for `Step::Linger`: the core shuts the
+//! sending side down and reads and discards what the client still sends, for a bounded time
+//! and amount, so that closing with unread input does not reset the connection before the
+//! client has read the response (nginx's `lingering_close`).
+//!
+//! Closing (by the session, a timeout, or unload) happens once: unregister the waiter (after
+//! which no wake-up runs or starts), shut the socket down, drop the connection from the live
+//! table. The socket itself is released when the last `Arc` goes, i.e. after any queued run of
+//! the work item has seen `closed` and returned.
 
 use crate::{
-    clock::{self, Deadline},
-    net::Stream,
+    clock::{self, Deadline, NEVER},
+    net::{Stream, Wake, WatchedStream},
+    queue::OwnedQueue,
 };
-use core::{
-    ffi::{c_int, c_uint, c_void},
-    ptr::NonNull,
-    sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
-};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use kernel::{
-    bindings, new_mutex,
+    new_mutex,
     prelude::*,
     str::CStr,
     sync::{Arc, ArcBorrow, Mutex},
-    types::Opaque,
-    workqueue::{impl_has_work, new_work, Queue, Work, WorkItem},
+    workqueue::{impl_has_work, new_work, Work, WorkItem},
 };
 
-extern "C" {
-    fn ktcp_init_wait_entry(
-        entry: *mut bindings::wait_queue_entry,
-        func: bindings::wait_queue_func_t,
-    );
-}
+/// How long a lingering close reads what the client still sends.
+const LINGER_MS: u32 = 5000;
+/// How much a lingering close reads at most before it gives up and closes.
+const LINGER_BYTES: usize = 4 << 20;
+/// Bytes discarded per run of a lingering connection before it yields to others.
+const LINGER_RUN_BYTES: usize = 256 * 1024;
+/// Refused clients (over `max_connections`) that may linger at once; more are closed at once.
+const REFUSED_LINGERING_MAX: usize = 256;
 
 /// What a session asks of the core after a run.
 pub(crate) enum Step {
@@ -45,8 +48,11 @@ pub(crate) enum Step {
     Wait(Deadline),
     /// The budget for this run is spent but there is more to do: run again soon.
     Yield,
-    /// Close the connection.
+    /// Close the connection now.
     Close,
+    /// The last response is queued: close gracefully (lingering close, see the module docs).
+    #[allow(dead_code)] // Echo never asks for it.
+    Linger,
 }
 
 /// A protocol served on connections: kecho's echo, khttpd's HTTP.
@@ -60,10 +66,15 @@ pub(crate) trait Session: Sized + Send + 'static {
     /// Makes progress with non-blocking I/O on `stream`.
     fn on_ready(&mut self, stream: &Stream, shared: &Self::Shared) -> Step;
 
-    /// The deadline of the last `Step::Wait` passed: retry, or say goodbye and `Close`.
+    /// The deadline of the last `Step::Wait` passed: retry, or give up with `Close` or
+    /// `Linger` (which the core counts as a timeout).
     fn on_timeout(&mut self, stream: &Stream, shared: &Self::Shared) -> Step;
 
-    /// A client over `max_connections`: say so if the protocol can, before it is closed.
+    /// The connection is closing gracefully: drop whatever buffers the session holds.
+    fn release_buffers(&mut self) {}
+
+    /// A client over `max_connections`: say so if the protocol can (one non-blocking send),
+    /// before the core closes it gracefully.
     fn refuse(stream: &Stream, shared: &Self::Shared);
 
     /// Lists the protocol's own counters, for the debugfs directory.
@@ -75,7 +86,7 @@ pub(crate) trait Session: Sized + Send + 'static {
 pub(crate) struct Stats {
     /// Connections accepted.
     pub(crate) accepted: AtomicU64,
-    /// Connections open now.
+    /// Connections open now (refused ones included while they linger).
     pub(crate) active: AtomicU64,
     /// Connections closed (including refused ones).
     pub(crate) closed: AtomicU64,
@@ -83,47 +94,52 @@ pub(crate) struct Stats {
     pub(crate) refused: AtomicU64,
     /// Connections closed by a timeout.
     pub(crate) timeouts: AtomicU64,
+    /// Connection objects in memory: 0 once every closed connection has been freed.
+    pub(crate) objects: AtomicU64,
 }
 
-/// A workqueue pointer the core may queue on.
-///
-/// # Invariants
-///
-/// The workqueue outlives every [`Conn`]: the owner destroys it only after [`Core::close_all`],
-/// and destroying drains the queued runs, after which no connection can queue again.
-struct QueuePtr(NonNull<bindings::workqueue_struct>);
-
-// SAFETY: queueing on a workqueue is thread-safe.
-unsafe impl Send for QueuePtr {}
-// SAFETY: queueing on a workqueue is thread-safe.
-unsafe impl Sync for QueuePtr {}
+fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
 
 /// A slot of the live-connection table.
 enum Slot<S: Session> {
     Used(Arc<Conn<S>>),
-    /// Free, with the index of the next free slot (`NONE` ends the list).
-    Free(usize),
+    /// Free, with the index of the next free slot, if any.
+    Free(Option<usize>),
 }
 
-/// End of the free list.
-const NONE: usize = usize::MAX;
+/// How a connection was let in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Admission {
+    /// Served: counts towards `max_connections`.
+    Served,
+    /// Over `max_connections`: told so, then closed gracefully.
+    Refused,
+}
 
 /// The live connections of a server, each in a numbered slot for O(1) insert and removal.
 struct Table<S: Session> {
     slots: KVVec<Slot<S>>,
-    free_head: usize,
-    live: usize,
+    /// The first free slot, if any.
+    free_head: Option<usize>,
+    /// Connections being served.
+    served: usize,
+    /// Refused connections still lingering.
+    refused: usize,
+    /// Set at unload: nothing is let in any more.
     closing: bool,
 }
 
 impl<S: Session> Table<S> {
     fn insert(&mut self, conn: &Arc<Conn<S>>) -> Result<usize> {
-        let index = self.free_head;
-        if let Some(slot) = self.slots.get_mut(index) {
-            if let Slot::Free(next) = *slot {
-                self.free_head = next;
-                *slot = Slot::Used(conn.clone());
-                return Ok(index);
+        if let Some(index) = self.free_head {
+            if let Some(slot) = self.slots.get_mut(index) {
+                if let Slot::Free(next) = *slot {
+                    self.free_head = next;
+                    *slot = Slot::Used(conn.clone());
+                    return Ok(index);
+                }
             }
         }
         let index = self.slots.len();
@@ -140,7 +156,7 @@ impl<S: Session> Table<S> {
         let Slot::Used(removed) = core::mem::replace(slot, Slot::Free(self.free_head)) else {
             return None;
         };
-        self.free_head = index;
+        self.free_head = Some(index);
         Some(removed)
     }
 }
@@ -148,7 +164,7 @@ impl<S: Session> Table<S> {
 /// What is shared by a server's accept thread and all its connections.
 #[pin_data]
 pub(crate) struct Core<S: Session> {
-    queue: QueuePtr,
+    queue: Arc<OwnedQueue>,
     #[pin]
     table: Mutex<Table<S>>,
     max_connections: usize,
@@ -156,69 +172,103 @@ pub(crate) struct Core<S: Session> {
     pub(crate) stats: Stats,
     /// The protocol's shared state.
     pub(crate) shared: S::Shared,
+    /// How many connections [`Core::close_all`] closed, for the unload report.
+    pub(crate) closed_at_unload: AtomicUsize,
 }
 
 impl<S: Session> Core<S> {
-    /// The core of a server queueing on `queue`, which must outlive it as [`QueuePtr`] says.
+    /// The core of a server queueing on `queue`.
     pub(crate) fn new(
-        queue: NonNull<bindings::workqueue_struct>,
+        queue: Arc<OwnedQueue>,
         max_connections: usize,
         shared: S::Shared,
     ) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            queue: QueuePtr(queue),
-            table <- new_mutex!(Table { slots: KVVec::new(), free_head: NONE, live: 0, closing: false }),
+            queue,
+            table <- new_mutex!(Table {
+                slots: KVVec::new(),
+                free_head: None,
+                served: 0,
+                refused: 0,
+                closing: false,
+            }),
             max_connections,
             stats: Stats::default(),
             shared,
+            closed_at_unload: AtomicUsize::new(0),
         })
-    }
-
-    fn queue(&self) -> &Queue {
-        // SAFETY: by the `QueuePtr` invariant the workqueue is alive while connections are.
-        unsafe { Queue::from_raw(self.queue.0.as_ptr()) }
     }
 
     /// Takes a freshly accepted stream: registers it and starts its work item, or refuses it.
     pub(crate) fn admit(self: &Arc<Self>, stream: Stream) {
-        self.stats.accepted.fetch_add(1, Ordering::Relaxed);
-        let conn = match Arc::pin_init(Conn::new(stream, self.clone()), GFP_KERNEL) {
+        bump(&self.stats.accepted);
+        let conn = match Arc::pin_init(Conn::new(stream, CoreRef::new(self)), GFP_KERNEL) {
             Ok(conn) => conn,
             Err(_) => {
                 // The stream was dropped (released) with the failed initialiser.
-                self.stats.refused.fetch_add(1, Ordering::Relaxed);
-                self.stats.closed.fetch_add(1, Ordering::Relaxed);
+                bump(&self.stats.refused);
+                bump(&self.stats.closed);
                 return;
             }
         };
-        if self.insert(&conn).is_err() {
-            S::refuse(&conn.stream, &self.shared);
-            conn.stream.shutdown();
-            self.stats.refused.fetch_add(1, Ordering::Relaxed);
-            self.stats.closed.fetch_add(1, Ordering::Relaxed);
+        match self.insert(&conn) {
+            Ok(Admission::Served) => {}
+            Ok(Admission::Refused) => {
+                bump(&self.stats.refused);
+                S::refuse(conn.stream(), &self.shared);
+                conn.state.lock().begin_linger(conn.stream());
+            }
+            Err(_) => {
+                // Unloading, or too many refused clients lingering already: close at once.
+                S::refuse(conn.stream(), &self.shared);
+                conn.closed.store(true, Ordering::Relaxed);
+                conn.stream().shutdown();
+                bump(&self.stats.refused);
+                bump(&self.stats.closed);
+                return;
+            }
+        }
+        bump(&self.stats.active);
+        if conn.socket.watch(conn.clone()).is_err() {
+            // Closed meanwhile (unload): nothing is left to do.
+            conn.close();
             return;
         }
-        self.stats.active.fetch_add(1, Ordering::Relaxed);
-        conn.hook();
         conn.schedule();
     }
 
-    fn insert(&self, conn: &Arc<Conn<S>>) -> Result {
+    fn insert(&self, conn: &Arc<Conn<S>>) -> Result<Admission> {
         let mut table = self.table.lock();
-        if table.closing || table.live >= self.max_connections {
+        if table.closing {
             return Err(EBUSY);
         }
+        let admission = if table.served < self.max_connections {
+            Admission::Served
+        } else if table.refused < REFUSED_LINGERING_MAX {
+            Admission::Refused
+        } else {
+            return Err(EBUSY);
+        };
         let index = table.insert(conn)?;
         conn.slot.store(index, Ordering::Relaxed);
-        table.live += 1;
-        Ok(())
+        conn.refused
+            .store(admission == Admission::Refused, Ordering::Relaxed);
+        match admission {
+            Admission::Served => table.served += 1,
+            Admission::Refused => table.refused += 1,
+        }
+        Ok(admission)
     }
 
     fn remove(&self, conn: &Arc<Conn<S>>) {
         let mut table = self.table.lock();
         let removed = table.remove(conn.slot.load(Ordering::Relaxed), conn);
         if removed.is_some() {
-            table.live = table.live.saturating_sub(1);
+            if conn.refused.load(Ordering::Relaxed) {
+                table.refused = table.refused.saturating_sub(1);
+            } else {
+                table.served = table.served.saturating_sub(1);
+            }
         }
         drop(table);
         // The table's reference goes after the lock: it is never the last (the caller has one).
@@ -238,20 +288,130 @@ impl<S: Session> Core<S> {
         }
     }
 
-    /// Refuses new connections and closes every live one. Their queued runs, if any, finish
-    /// when the owner destroys the workqueue.
-    pub(crate) fn close_all(&self) {
+    /// Refuses new connections and closes every live one; returns how many there were. Their
+    /// queued runs, if any, finish when the owner destroys the workqueue.
+    pub(crate) fn close_all(&self) -> usize {
         let slots = {
             let mut table = self.table.lock();
             table.closing = true;
-            table.live = 0;
-            table.free_head = NONE;
+            table.served = 0;
+            table.refused = 0;
+            table.free_head = None;
             core::mem::replace(&mut table.slots, KVVec::new())
         };
+        let mut closed = 0;
         for slot in slots {
             if let Slot::Used(conn) = slot {
                 conn.close();
+                closed += 1;
             }
+        }
+        closed
+    }
+}
+
+/// A connection's reference to its core, counting the connection in `stats.objects` for as
+/// long as the connection is in memory (a connection whose wait entry stayed registered would
+/// never be freed, and show there).
+struct CoreRef<S: Session>(Arc<Core<S>>);
+
+impl<S: Session> CoreRef<S> {
+    fn new(core: &Arc<Core<S>>) -> Self {
+        bump(&core.stats.objects);
+        Self(core.clone())
+    }
+}
+
+impl<S: Session> core::ops::Deref for CoreRef<S> {
+    type Target = Core<S>;
+
+    fn deref(&self) -> &Core<S> {
+        &self.0
+    }
+}
+
+impl<S: Session> Drop for CoreRef<S> {
+    fn drop(&mut self) {
+        self.0.stats.objects.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A lingering close in progress: what is left of its time and byte allowance.
+struct Linger {
+    until: Deadline,
+    bytes_left: usize,
+}
+
+impl Linger {
+    /// Reads and discards what the client sends; `Close` at EOF, on error, or once the time
+    /// or byte allowance is spent.
+    fn drain(&mut self, stream: &Stream, timed_out: bool) -> Step {
+        if timed_out || clock::now() >= self.until {
+            return Step::Close;
+        }
+        let mut scratch = [0u8; 512];
+        let mut budget = LINGER_RUN_BYTES;
+        loop {
+            match stream.recv(&mut scratch) {
+                Ok(0) => return Step::Close,
+                Ok(n) => {
+                    self.bytes_left = self.bytes_left.saturating_sub(n);
+                    budget = budget.saturating_sub(n);
+                    if self.bytes_left == 0 {
+                        return Step::Close;
+                    }
+                    if budget == 0 {
+                        return Step::Yield;
+                    }
+                }
+                Err(e) if e == EAGAIN => return Step::Wait(self.until),
+                Err(_) => return Step::Close,
+            }
+        }
+    }
+}
+
+/// The per-connection state a run works on, under one lock.
+struct ConnState<S: Session> {
+    session: S,
+    /// Set once the connection is closing gracefully; the session is done then.
+    linger: Option<Linger>,
+}
+
+impl<S: Session> ConnState<S> {
+    /// Shuts the sending side down and starts discarding input.
+    fn begin_linger(&mut self, stream: &Stream) {
+        if self.linger.is_none() {
+            self.session.release_buffers();
+            stream.shutdown_write();
+            self.linger = Some(Linger {
+                until: clock::after_ms(LINGER_MS),
+                bytes_left: LINGER_BYTES,
+            });
+        }
+    }
+
+    /// One run: the session's step, or the lingering close's. Never returns `Linger`.
+    fn step(&mut self, stream: &Stream, core: &Core<S>, timed_out: bool) -> Step {
+        if let Some(linger) = self.linger.as_mut() {
+            return linger.drain(stream, timed_out);
+        }
+        let step = if timed_out {
+            let step = self.session.on_timeout(stream, &core.shared);
+            if matches!(step, Step::Close | Step::Linger) {
+                bump(&core.stats.timeouts);
+            }
+            step
+        } else {
+            self.session.on_ready(stream, &core.shared)
+        };
+        if !matches!(step, Step::Linger) {
+            return step;
+        }
+        self.begin_linger(stream);
+        match self.linger.as_mut() {
+            Some(linger) => linger.drain(stream, false),
+            None => Step::Close,
         }
     }
 }
@@ -261,75 +421,46 @@ impl<S: Session> Core<S> {
 pub(crate) struct Conn<S: Session> {
     #[pin]
     work: Work<Conn<S>>,
+    /// The socket, and the entry on its wait queue that queues `work`.
     #[pin]
-    hook: Opaque<bindings::wait_queue_entry>,
+    socket: WatchedStream<Conn<S>>,
     #[pin]
-    session: Mutex<S>,
-    stream: Stream,
-    core: Arc<Core<S>>,
+    state: Mutex<ConnState<S>>,
+    core: CoreRef<S>,
     slot: AtomicUsize,
-    hooked: AtomicBool,
+    refused: AtomicBool,
     closed: AtomicBool,
     timed_out: AtomicBool,
     deadline: AtomicU64,
 }
-
-// SAFETY: the wait entry is only touched by `add_wait_queue`/`remove_wait_queue` and the wake
-// function, all under the socket wait-queue lock; every other field is `Send` and `Sync`
-// (atomics, a mutex, a socket whose operations the socket layer serialises).
-unsafe impl<S: Session> Send for Conn<S> {}
-// SAFETY: see `Send` above.
-unsafe impl<S: Session> Sync for Conn<S> {}
 
 impl_has_work! {
     impl{S: Session} HasWork<Conn<S>> for Conn<S> { self.work }
 }
 
 impl<S: Session> Conn<S> {
-    fn new(stream: Stream, core: Arc<Core<S>>) -> impl PinInit<Self, Error> {
+    fn new(stream: Stream, core: CoreRef<S>) -> impl PinInit<Self, Error> {
         let session = S::new(&core.shared);
         try_pin_init!(Self {
             work <- new_work!("ktcp::Conn::work"),
-            // SAFETY: `ktcp_init_wait_entry` fully initialises the entry it is given.
-            hook <- Opaque::ffi_init(|entry| unsafe { ktcp_init_wait_entry(entry, Some(wake::<S>)) }),
-            session <- new_mutex!(session),
-            stream,
+            socket <- WatchedStream::new(stream),
+            state <- new_mutex!(ConnState { session, linger: None }),
             core,
             slot: AtomicUsize::new(0),
-            hooked: AtomicBool::new(false),
+            refused: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             timed_out: AtomicBool::new(false),
-            deadline: AtomicU64::new(clock::NEVER),
+            deadline: AtomicU64::new(NEVER),
         })
     }
 
-    /// Registers the wait entry on the socket; the registration owns one reference.
-    fn hook(self: &Arc<Self>) {
-        // `unhook` rebuilds this reference from `&**self`, the same pointer.
-        let _registration = Arc::into_raw(self.clone());
-        // SAFETY: the entry is initialised and pinned inside the `Arc`, which the registration
-        // reference keeps alive until `unhook` removes the entry; the wait head belongs to our
-        // stream, which lives as long.
-        unsafe { bindings::add_wait_queue(self.stream.wait_head(), self.hook.get()) };
-        self.hooked.store(true, Ordering::Release);
+    fn stream(&self) -> &Stream {
+        self.socket.stream()
     }
 
-    /// Removes the wait entry; afterwards no wake-up runs or starts for this connection.
-    fn unhook(self: &Arc<Self>) {
-        if !self.hooked.swap(false, Ordering::AcqRel) {
-            return;
-        }
-        // SAFETY: the entry was added by `hook` to this stream's wait head.
-        unsafe { bindings::remove_wait_queue(self.stream.wait_head(), self.hook.get()) };
-        // SAFETY: `hook` leaked exactly this reference with `Arc::into_raw`; with the entry off
-        // the queue nothing uses it any more. The caller still holds another reference.
-        drop(unsafe { Arc::from_raw(&**self as *const Self) });
-    }
-
-    /// Queues a run of the work item (a no-op if one is already queued).
+    /// Queues a run of the work item (a no-op if one is already queued, or at unload).
     fn schedule(self: &Arc<Self>) {
-        // An `Err` only hands back our extra reference: a run is already queued.
-        let _ = self.core.queue().enqueue(self.clone());
+        self.core.queue.enqueue(self.clone());
     }
 
     /// Closes the connection once; later calls do nothing.
@@ -337,11 +468,18 @@ impl<S: Session> Conn<S> {
         if self.closed.swap(true, Ordering::AcqRel) {
             return;
         }
-        self.unhook();
-        self.stream.shutdown();
+        // The registration's reference goes here; the caller still holds one.
+        drop(self.socket.unwatch());
+        self.stream().shutdown();
         self.core.remove(self);
         self.core.stats.active.fetch_sub(1, Ordering::Relaxed);
-        self.core.stats.closed.fetch_add(1, Ordering::Relaxed);
+        bump(&self.core.stats.closed);
+    }
+}
+
+impl<S: Session> Wake for Conn<S> {
+    fn wake(this: ArcBorrow<'_, Self>) {
+        Arc::from(this).schedule();
     }
 }
 
@@ -352,40 +490,20 @@ impl<S: Session> WorkItem for Conn<S> {
         if this.closed.load(Ordering::Acquire) {
             return;
         }
-        let shared = &this.core.shared;
         let step = {
-            let mut session = this.session.lock();
-            let expired = this.deadline.load(Ordering::Relaxed) <= clock::now();
-            if this.timed_out.swap(false, Ordering::Relaxed) && expired {
-                let step = session.on_timeout(&this.stream, shared);
-                if matches!(step, Step::Close) {
-                    this.core.stats.timeouts.fetch_add(1, Ordering::Relaxed);
-                }
-                step
-            } else {
-                session.on_ready(&this.stream, shared)
-            }
+            let mut state = this.state.lock();
+            let timed_out = this.timed_out.swap(false, Ordering::Relaxed)
+                && this.deadline.load(Ordering::Relaxed) <= clock::now();
+            state.step(this.stream(), &this.core, timed_out)
         };
         match step {
             Step::Wait(deadline) => this.deadline.store(deadline, Ordering::Relaxed),
-            Step::Yield => this.schedule(),
-            Step::Close => this.close(),
+            Step::Yield => {
+                // Progress was made: no deadline runs while there is more to do at once.
+                this.deadline.store(NEVER, Ordering::Relaxed);
+                this.schedule();
+            }
+            Step::Close | Step::Linger => this.close(),
         }
     }
-}
-
-/// The wake function of a connection's wait entry: runs under the socket's wait-queue lock,
-/// possibly in softirq context, on every readiness change. It only queues the work item.
-unsafe extern "C" fn wake<S: Session>(
-    entry: *mut bindings::wait_queue_entry,
-    _mode: c_uint,
-    _flags: c_int,
-    _key: *mut c_void,
-) -> c_int {
-    // SAFETY: `entry` is the `hook` field of a `Conn<S>` (`Opaque` is transparent), registered
-    // by `hook`, whose leaked reference keeps the `Arc` alive until `unhook` removes the entry;
-    // `remove_wait_queue` takes the lock we are called under, so that cannot happen meanwhile.
-    let conn = unsafe { ArcBorrow::from_raw(kernel::container_of!(entry, Conn<S>, hook)) };
-    Arc::from(conn).schedule();
-    0
 }

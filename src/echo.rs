@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The echo protocol: every byte received is sent back, in order, until the peer closes.
+//! The echo protocol: every byte received is sent back, in order, until the peer closes or
+//! stays silent for `idle_timeout`.
 
 use crate::{
-    clock,
+    clock::{self, Deadline, NEVER},
     conn::{Session, Step},
     net::Stream,
 };
@@ -19,13 +20,25 @@ const BUDGET: usize = 256 * 1024;
 /// failed for lack of memory with nothing in flight, no ACK will ever announce space.
 const RETRY_MS: u32 = 1000;
 
-/// Counters shared by all echo connections.
-#[derive(Default)]
+/// What all echo connections share: the idle timeout and the counters.
 pub(crate) struct EchoShared {
+    /// A connection that moves no byte for this long is closed (0: never).
+    idle_ms: u32,
     /// Bytes echoed back.
     bytes: AtomicU64,
     /// Connections closed on a socket error (reset, ...) rather than a clean EOF.
     errors: AtomicU64,
+}
+
+impl EchoShared {
+    /// Shared state closing connections idle for `idle_ms` (0: never).
+    pub(crate) fn new(idle_ms: u32) -> Self {
+        Self {
+            idle_ms,
+            bytes: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+        }
+    }
 }
 
 /// One echo connection: bytes received but not yet sent back.
@@ -34,6 +47,8 @@ pub(crate) struct Echo {
     buf: Option<KVec<u8>>,
     len: usize,
     sent: usize,
+    /// When the connection counts as idle unless a byte moves before.
+    idle_until: Deadline,
 }
 
 impl Echo {
@@ -44,9 +59,13 @@ impl Echo {
             match stream.send(rest, false) {
                 Ok(n) => {
                     self.sent += n;
+                    self.idle_until = clock::after_ms(shared.idle_ms);
                     shared.bytes.fetch_add(n as u64, Ordering::Relaxed);
                 }
-                Err(e) if e == EAGAIN => return Some(Step::Wait(clock::after_ms(RETRY_MS))),
+                Err(e) if e == EAGAIN => {
+                    let retry = clock::after_ms(RETRY_MS);
+                    return Some(Step::Wait(retry.min(self.idle_until)));
+                }
                 Err(_) => return Some(fail(shared)),
             }
         }
@@ -75,11 +94,12 @@ fn fail(shared: &EchoShared) -> Step {
 impl Session for Echo {
     type Shared = EchoShared;
 
-    fn new(_shared: &EchoShared) -> Self {
+    fn new(shared: &EchoShared) -> Self {
         Self {
             buf: None,
             len: 0,
             sent: 0,
+            idle_until: clock::after_ms(shared.idle_ms),
         }
     }
 
@@ -94,11 +114,14 @@ impl Session for Echo {
             }
             match self.fill(stream) {
                 Ok(0) => return Step::Close,
-                Ok(n) => budget = budget.saturating_sub(n),
+                Ok(n) => {
+                    budget = budget.saturating_sub(n);
+                    self.idle_until = clock::after_ms(shared.idle_ms);
+                }
                 Err(e) if e == EAGAIN => {
                     // Idle: hold no buffer while waiting.
                     self.buf = None;
-                    return Step::Wait(clock::NEVER);
+                    return Step::Wait(self.idle_until);
                 }
                 Err(_) => return fail(shared),
             }
@@ -106,7 +129,11 @@ impl Session for Echo {
     }
 
     fn on_timeout(&mut self, stream: &Stream, shared: &EchoShared) -> Step {
-        // Only a blocked send sets a deadline: try again.
+        if self.idle_until != NEVER && clock::now() >= self.idle_until {
+            // Nothing moved for `idle_timeout`: a silent or vanished peer.
+            return Step::Close;
+        }
+        // A blocked send's retry time: try again.
         self.on_ready(stream, shared)
     }
 

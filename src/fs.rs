@@ -4,17 +4,69 @@
 //!
 //! Every name is resolved *beneath* the root (`LOOKUP_BENEATH`): `..`, absolute symlinks and
 //! symlinks that climb out of the root fail with `EXDEV` inside the VFS itself, so no race
-//! between a check and an open can leave the root. All VFS `unsafe` lives in this file.
+//! between a check and an open can leave the root. Lookups and opens run with an unprivileged
+//! credential (the `uid`/`gid` parameters, no groups, no capabilities), so the permission
+//! bits let through only what that user may search and read. (The credential is derived from
+//! the kernel's own, so an LSM label, if any, stays the kernel's.) Only regular files and
+//! directories are ever opened, and without blocking: a FIFO, socket or device node is
+//! refused before its `open` could run.
+//! All VFS `unsafe` lives in this file.
 
-use core::{ffi::c_void, ptr::NonNull};
+use crate::helpers::{
+    ktcp_kern_path_dir, ktcp_override_creds, ktcp_path_lookup_beneath, ktcp_path_mode,
+    ktcp_path_permission, ktcp_put_cred, ktcp_revert_creds, ktcp_unprivileged_cred,
+};
+use core::ptr::NonNull;
 use kernel::ffi::c_char;
 use kernel::{bindings, error::from_err_ptr, error::to_result, prelude::*, str::CStr};
 
-// `struct path` and `struct cred` are passed as opaque pointers (`c_void`).
-extern "C" {
-    fn ktcp_kern_path_dir(name: *const c_char, out: *mut c_void) -> i32;
-    fn ktcp_path_lookup_beneath(root: *const c_void, name: *const c_char, out: *mut c_void) -> i32;
-    fn ktcp_current_cred() -> *const c_void;
+/// `MAY_EXEC` and `MAY_READ` of `include/linux/fs.h` (macros bindgen does not export).
+const MAY_EXEC: i32 = 0x1;
+const MAY_READ: i32 = 0x4;
+
+/// A reference to an unprivileged credential, put on drop.
+///
+/// # Invariants
+///
+/// `ptr` is a credential from `ktcp_unprivileged_cred` whose reference this value owns.
+struct Credential {
+    ptr: NonNull<bindings::cred>,
+}
+
+// SAFETY: credentials are reference-counted, immutable once made, and usable from any thread.
+unsafe impl Send for Credential {}
+// SAFETY: see `Send`; `&Credential` only lends the credential to `override_creds`.
+unsafe impl Sync for Credential {}
+
+impl Credential {
+    /// The credential of `uid`/`gid` with no groups and no capabilities.
+    fn unprivileged(uid: u32, gid: u32) -> Result<Self> {
+        // SAFETY: no preconditions; returns a new reference or an error pointer.
+        let ptr = from_err_ptr(unsafe { ktcp_unprivileged_cred(uid, gid) }.cast_mut())?;
+        // INVARIANT: a new reference from `ktcp_unprivileged_cred`, owned by this value.
+        Ok(Self {
+            ptr: NonNull::new(ptr).ok_or(ENOMEM)?,
+        })
+    }
+
+    /// Runs `f` with this as the current task's credential, then restores the previous one.
+    fn run_as<R>(&self, f: impl FnOnce() -> R) -> R {
+        // SAFETY: the credential is valid (type invariant) and `override_creds` takes its own
+        // reference; it is reverted below on the same task before this function returns.
+        let old = unsafe { ktcp_override_creds(self.ptr.as_ptr()) };
+        let result = f();
+        // SAFETY: `old` is what `override_creds` returned on this task, and every override
+        // made inside `f` has been reverted by then (they are scoped the same way).
+        unsafe { ktcp_revert_creds(old) };
+        result
+    }
+}
+
+impl Drop for Credential {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant we own this reference.
+        unsafe { ktcp_put_cred(self.ptr.as_ptr()) };
+    }
 }
 
 /// An owned `struct path` reference, put on drop.
@@ -32,61 +84,75 @@ unsafe impl Send for PathRef {}
 // SAFETY: lookups beneath a path only read it.
 unsafe impl Sync for PathRef {}
 
-/// The directory being served.
+/// The directory being served, and the credential it is served with.
 pub(crate) struct Root {
     path: PathRef,
+    cred: Credential,
 }
 
 impl Root {
-    /// Looks up `dir`, which must be an existing directory (`ENOTDIR` otherwise).
-    pub(crate) fn new(dir: &CStr) -> Result<Self> {
+    /// Looks up `dir`, which must be an existing directory (`ENOTDIR` otherwise), to serve it
+    /// with the permissions of `uid`/`gid`.
+    pub(crate) fn new(dir: &CStr, uid: u32, gid: u32) -> Result<Self> {
+        let cred = Credential::unprivileged(uid, gid)?;
         // SAFETY: an all-zero `struct path` is an empty path that the lookup fills in.
         let mut path: bindings::path = unsafe { core::mem::zeroed() };
         // SAFETY: `dir` is a valid C string and `path` a valid output slot.
-        to_result(unsafe {
-            ktcp_kern_path_dir(dir.as_char_ptr(), (&mut path as *mut bindings::path).cast())
-        })?;
+        to_result(unsafe { ktcp_kern_path_dir(dir.as_char_ptr(), &mut path) })?;
         Ok(Self {
             path: PathRef(path),
+            cred,
         })
     }
 
     /// Opens `name` (relative, NUL-terminated, already checked by `proto::path`) beneath the
-    /// root, read-only; a directory is opened for listing.
+    /// root, read-only and non-blocking, as the unprivileged user: a regular file, or a
+    /// directory for listing. Anything else, or what that user may not read, is `EACCES`.
     pub(crate) fn open(&self, name: &CStr) -> Result<File> {
-        // SAFETY: an all-zero `struct path` is an empty path that the lookup fills in.
-        let mut path: bindings::path = unsafe { core::mem::zeroed() };
-        // SAFETY: the root path is valid while `self` lives; `name` is a valid C string.
-        to_result(unsafe {
-            ktcp_path_lookup_beneath(
-                (&self.path.0 as *const bindings::path).cast(),
-                name.as_char_ptr(),
-                (&mut path as *mut bindings::path).cast(),
-            )
-        })?;
-        let path = PathRef(path);
-        let flags = (bindings::O_RDONLY | bindings::O_LARGEFILE | bindings::O_NOATIME) as i32;
-        // SAFETY: `path` is a valid looked-up path; the current (kworker) credentials are
-        // valid for the duration of the call; `dentry_open` takes its own path references.
-        let file = unsafe { bindings::dentry_open(&path.0, flags, ktcp_current_cred().cast()) };
-        let file = from_err_ptr(file).or_else(|e| {
-            // O_NOATIME is refused on files we do not own; retry without it.
-            if e == EPERM {
-                // SAFETY: as above.
-                from_err_ptr(unsafe {
-                    bindings::dentry_open(
-                        &path.0,
-                        flags & !(bindings::O_NOATIME as i32),
-                        ktcp_current_cred().cast(),
-                    )
-                })
-            } else {
-                Err(e)
-            }
-        })?;
+        self.cred.run_as(|| self.open_as_user(name))
+    }
+
+    /// [`Root::open`], with the unprivileged credential already in place.
+    fn open_as_user(&self, name: &CStr) -> Result<File> {
+        let path = self.lookup(name)?;
+        // SAFETY: `path` holds references to a positive dentry (a successful lookup).
+        let kind = unsafe { ktcp_path_mode(&path.0) } & bindings::S_IFMT;
+        let mask = match kind {
+            bindings::S_IFREG => MAY_READ,
+            bindings::S_IFDIR => MAY_READ | MAY_EXEC,
+            // FIFOs, sockets and device nodes: never opened (a FIFO's open would block, a
+            // device's runs its driver).
+            _ => return Err(EACCES),
+        };
+        // SAFETY: `path` is valid; checks `mask` against the inode with the current credential.
+        to_result(unsafe { ktcp_path_permission(&path.0, mask) })?;
+        let flags = (bindings::O_RDONLY | bindings::O_LARGEFILE | bindings::O_NONBLOCK) as i32;
+        // SAFETY: `path` is a valid looked-up path; `self.cred` is valid while `self` lives and
+        // becomes the file's credential; `dentry_open` takes its own path references.
+        let file = unsafe { bindings::dentry_open(&path.0, flags, self.cred.ptr.as_ptr()) };
+        // INVARIANT: a file from a successful `dentry_open`, owned by the new value.
         Ok(File {
-            ptr: NonNull::new(file).ok_or(ENOENT)?,
+            ptr: NonNull::new(from_err_ptr(file)?).ok_or(ENOENT)?,
         })
+    }
+
+    /// Looks `name` up beneath the root with the current credential, which needs search
+    /// permission on every directory on the way. A lookup that crossed `..` fails with
+    /// `EAGAIN` when a rename or mount raced it anywhere: it is retried a few times.
+    fn lookup(&self, name: &CStr) -> Result<PathRef> {
+        let mut tries = 3;
+        loop {
+            // SAFETY: an all-zero `struct path` is an empty path that the lookup fills in.
+            let mut path: bindings::path = unsafe { core::mem::zeroed() };
+            // SAFETY: the root path is valid while `self` lives; `name` is a valid C string.
+            let ret =
+                unsafe { ktcp_path_lookup_beneath(&self.path.0, name.as_char_ptr(), &mut path) };
+            match to_result(ret) {
+                Ok(()) => return Ok(PathRef(path)),
+                Err(e) if e == EAGAIN && tries > 1 => tries -= 1,
+                Err(e) => return Err(e),
+            }
+        }
     }
 }
 
@@ -165,9 +231,13 @@ impl File {
             },
             entry,
         };
-        // SAFETY: the file is open; `lister.ctx` is the first field of a live `Lister`, which
-        // `actor` recovers; `iterate_dir` calls the actor only during this call.
-        to_result(unsafe { bindings::iterate_dir(self.ptr.as_ptr(), &mut lister.ctx) })
+        let lister: *mut Lister<'_> = &mut lister;
+        // SAFETY: the file is open; the context pointer is derived from the whole `Lister`
+        // (its first field, `#[repr(C)]`), so `actor` may recover the `Lister` from it;
+        // `iterate_dir` calls the actor only during this call, while `lister` lives.
+        to_result(unsafe {
+            bindings::iterate_dir(self.ptr.as_ptr(), core::ptr::addr_of_mut!((*lister).ctx))
+        })
     }
 }
 
@@ -186,6 +256,11 @@ struct Lister<'a> {
 }
 
 /// `filldir_t`: called by `iterate_dir` for each entry; returning false stops the walk.
+///
+/// # Safety
+///
+/// `ctx` must be the `ctx` field of a live [`Lister`] and `name` valid for `len` bytes, as
+/// `iterate_dir` guarantees for the context [`File::for_each_entry`] passes it.
 unsafe extern "C" fn actor(
     ctx: *mut bindings::dir_context,
     name: *const c_char,

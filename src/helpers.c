@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * C shims for what bindgen cannot reach from Rust in 6.12: static inlines, macros, globals,
- * and headers the kernel crate's bindings do not include. One job per function.
- * Included by each module's shim file, so that no object is shared between two modules.
+ * and headers the kernel crate's bindings do not include. One job per function. Kbuild
+ * compiles this file once per module (see Kbuild), so no object is shared between modules.
  */
-#include <linux/debugfs.h>
-#include <linux/jiffies.h>
-#include <linux/namei.h>
-#include <linux/net.h>
-#include <linux/tcp.h>
-#include <linux/wait.h>
+#include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/debugfs.h>
+#include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/jiffies.h>
+#include <linux/mount.h>
+#include <linux/namei.h>
+#include <linux/rcupdate.h>
+#include <linux/net.h>
+#include <linux/sched/task.h>
+#include <linux/tcp.h>
+#include <linux/uidgid.h>
+#include <linux/wait.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
@@ -39,6 +46,16 @@ void ktcp_sock_set_rcvtimeo(struct socket *sock, long timeo)
 void ktcp_init_wait_entry(struct wait_queue_entry *entry, wait_queue_func_t func)
 {
 	init_waitqueue_func_entry(entry, func);
+}
+
+void ktcp_rcu_read_lock(void)
+{
+	rcu_read_lock();
+}
+
+void ktcp_rcu_read_unlock(void)
+{
+	rcu_read_unlock();
 }
 
 u64 ktcp_jiffies64(void)
@@ -81,7 +98,62 @@ int ktcp_kern_path_dir(const char *name, struct path *out)
 	return kern_path(name, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, out);
 }
 
-const struct cred *ktcp_current_cred(void)
+/* The file type and permission bits of a looked-up path. */
+unsigned int ktcp_path_mode(const struct path *path)
 {
-	return current_cred();
+	return d_inode(path->dentry)->i_mode;
+}
+
+/* May the current credentials access the inode at @path as @mask (MAY_READ, MAY_EXEC)? */
+int ktcp_path_permission(const struct path *path, int mask)
+{
+	return inode_permission(mnt_idmap(path->mnt), d_inode(path->dentry), mask);
+}
+
+/*
+ * Credentials of @uid/@gid in the initial user namespace, with no supplementary groups and no
+ * capabilities: what an unprivileged user of that id may read, the server may serve.
+ */
+const struct cred *ktcp_unprivileged_cred(u32 uid, u32 gid)
+{
+	kuid_t kuid = make_kuid(&init_user_ns, uid);
+	kgid_t kgid = make_kgid(&init_user_ns, gid);
+	struct group_info *groups;
+	struct cred *cred;
+
+	if (!uid_valid(kuid) || !gid_valid(kgid))
+		return ERR_PTR(-EINVAL);
+	groups = groups_alloc(0);
+	if (!groups)
+		return ERR_PTR(-ENOMEM);
+	cred = prepare_kernel_cred(&init_task);
+	if (!cred) {
+		put_group_info(groups);
+		return ERR_PTR(-ENOMEM);
+	}
+	cred->uid = cred->euid = cred->suid = cred->fsuid = kuid;
+	cred->gid = cred->egid = cred->sgid = cred->fsgid = kgid;
+	set_groups(cred, groups);
+	put_group_info(groups);
+	cap_clear(cred->cap_inheritable);
+	cap_clear(cred->cap_permitted);
+	cap_clear(cred->cap_effective);
+	cap_clear(cred->cap_bset);
+	cap_clear(cred->cap_ambient);
+	return cred;
+}
+
+void ktcp_put_cred(const struct cred *cred)
+{
+	put_cred(cred);
+}
+
+const struct cred *ktcp_override_creds(const struct cred *cred)
+{
+	return override_creds(cred);
+}
+
+void ktcp_revert_creds(const struct cred *old)
+{
+	revert_creds(old);
 }

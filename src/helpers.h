@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Prototypes of the C shims in helpers.c; the Rust side declares the same in net.rs et al. */
+/*
+ * C shims for what bindgen cannot reach in 6.12 (static inlines, macros, globals). Declared
+ * once for Rust in helpers.rs, which must match these prototypes.
+ */
 #ifndef KTCP_HELPERS_H
 #define KTCP_HELPERS_H
 
@@ -13,19 +16,35 @@ struct socket;
 struct wait_queue_entry;
 typedef int (*wait_queue_func_t)(struct wait_queue_entry *, unsigned int, int, void *);
 
+/* Sockets. */
 struct net *ktcp_init_net(void);
 void ktcp_sock_set_nodelay(struct socket *sock);
 void ktcp_sock_set_reuseaddr(struct socket *sock);
 void ktcp_sock_set_rcvtimeo(struct socket *sock, long timeo);
 void ktcp_init_wait_entry(struct wait_queue_entry *entry, wait_queue_func_t func);
+
+/* RCU. */
+void ktcp_rcu_read_lock(void);
+void ktcp_rcu_read_unlock(void);
+
+/* Time. */
 u64 ktcp_jiffies64(void);
 unsigned long ktcp_msecs_to_jiffies(unsigned int ms);
 unsigned int ktcp_jiffies_to_msecs(unsigned long j);
+
+/* debugfs. */
 struct dentry *ktcp_debugfs_dir(const char *name);
 void ktcp_debugfs_u64(const char *name, struct dentry *dir, u64 *value);
 void ktcp_debugfs_remove(struct dentry *dir);
+
+/* Files and credentials. */
 int ktcp_path_lookup_beneath(const struct path *root, const char *name, struct path *out);
 int ktcp_kern_path_dir(const char *name, struct path *out);
-const struct cred *ktcp_current_cred(void);
+unsigned int ktcp_path_mode(const struct path *path);
+int ktcp_path_permission(const struct path *path, int mask);
+const struct cred *ktcp_unprivileged_cred(u32 uid, u32 gid);
+void ktcp_put_cred(const struct cred *cred);
+const struct cred *ktcp_override_creds(const struct cred *cred);
+void ktcp_revert_creds(const struct cred *old);
 
 #endif

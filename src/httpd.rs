@@ -6,25 +6,36 @@
 //! then answer the next buffered request, then read more; it stops when the socket has nothing
 //! more (`Step::Wait`), or the budget is spent (`Step::Yield`). A request is answered only once
 //! the previous response is fully queued, so pipelined answers keep their order and memory
-//! stays bounded. An idle keep-alive connection holds no buffer.
+//! stays bounded. An idle keep-alive connection holds no buffer, and the buffers of a busy one
+//! are paid for from the server's [`BufferBudget`].
 
 use crate::{
+    budget::{BufferBudget, Reservation},
     clock::{self, Deadline, NEVER},
     conn::{Session, Step},
-    fs::Root,
-    http_out::{Flushed, Out},
     net::Stream,
     proto::{
-        http::{self, Limits, Parsed},
+        head::HeadParser,
+        http::{Limits, Parsed},
         status::Status,
     },
-    respond::{self, NAME_CAP},
+    respond::{self, Docroot, NAME_CAP},
+    send_queue::{Flushed, SendQueue, SEND_BUF_CAP},
 };
 use core::sync::atomic::{AtomicU64, Ordering};
-use kernel::{c_str, prelude::*, str::CStr};
+use kernel::{c_str, prelude::*, str::CStr, sync::Arc};
 
 /// Bytes moved per run before the work item yields to other connections.
 const BUDGET: usize = 256 * 1024;
+/// Requests answered per run before the work item yields (a run of pipelined `HEAD`s or
+/// listings moves few bytes but can cost much).
+const REQUESTS_PER_RUN: usize = 32;
+/// A blocked send is retried this often even without a write-space wake-up: when it failed
+/// for lack of memory with nothing in flight, no ACK will ever announce space.
+const RETRY_MS: u32 = 1000;
+/// What the buffers of one busy connection cost against the budget.
+pub(crate) const CONN_BUFFERS_BYTES: usize =
+    Limits::DEFAULT.max_head + SEND_BUF_CAP + NAME_CAP + core::mem::size_of::<ConnBuffers>();
 
 /// Counters of the HTTP side, in debugfs next to the connection counters.
 #[derive(Default)]
@@ -52,22 +63,30 @@ impl HttpCounters {
 
 /// What every connection of the server shares.
 pub(crate) struct HttpShared {
-    /// The served directory; `None` is hello mode.
-    pub(crate) root: Option<Root>,
+    /// What is served; `None` is hello mode.
+    pub(crate) docroot: Option<Docroot>,
     /// Idle keep-alive connections close after this (0: never).
     pub(crate) keepalive_ms: u32,
     /// A request head must arrive within this after its first byte (0: no limit).
     pub(crate) header_ms: u32,
+    /// Pays for the buffers of busy connections and for listings.
+    pub(crate) budget: Arc<BufferBudget>,
     counters: HttpCounters,
 }
 
 impl HttpShared {
-    /// Shared state for a server serving `root` (or hello mode).
-    pub(crate) fn new(root: Option<Root>, keepalive_ms: u32, header_ms: u32) -> Self {
+    /// Shared state for a server serving `docroot` (or hello mode).
+    pub(crate) fn new(
+        docroot: Option<Docroot>,
+        keepalive_ms: u32,
+        header_ms: u32,
+        budget: Arc<BufferBudget>,
+    ) -> Self {
         Self {
-            root,
+            docroot,
             keepalive_ms,
             header_ms,
+            budget,
             counters: HttpCounters::default(),
         }
     }
@@ -79,38 +98,64 @@ impl HttpShared {
 }
 
 /// Buffers of a connection with a request or response in flight.
-struct Bufs {
+struct ConnBuffers {
+    /// Received bytes; `input[start..end]` is not consumed yet.
     input: KVec<u8>,
-    in_len: usize,
-    out: Out,
+    start: usize,
+    end: usize,
+    out: SendQueue,
+    /// Scratch space for the name looked up under the root.
     name: KVec<u8>,
+    _paid: Reservation,
 }
 
-impl Bufs {
-    fn new() -> Result<Self> {
-        Ok(Self {
-            input: KVec::from_elem(0, Limits::DEFAULT.max_head, GFP_KERNEL)?,
-            in_len: 0,
-            out: Out::new()?,
-            name: KVec::from_elem(0, NAME_CAP, GFP_KERNEL)?,
-        })
+impl ConnBuffers {
+    fn new(paid: Reservation) -> Result<KBox<Self>> {
+        Ok(KBox::new(
+            Self {
+                input: KVec::from_elem(0, Limits::DEFAULT.max_head, GFP_KERNEL)?,
+                start: 0,
+                end: 0,
+                out: SendQueue::new()?,
+                name: KVec::from_elem(0, NAME_CAP, GFP_KERNEL)?,
+                _paid: paid,
+            },
+            GFP_KERNEL,
+        )?)
     }
 
-    /// Drops the first `n` buffered input bytes.
+    /// Drops the first `n` pending bytes (without moving the rest).
     fn consume(&mut self, n: usize) {
-        let n = n.min(self.in_len);
-        if let Some(buffered) = self.input.get_mut(..self.in_len) {
-            buffered.copy_within(n.., 0);
+        self.start = self.start.saturating_add(n).min(self.end);
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
         }
-        self.in_len -= n;
+    }
+
+    /// Free space to receive into, moving the pending bytes to the front when the end of the
+    /// buffer is reached (once per buffer's worth, not per request).
+    fn space(&mut self) -> &mut [u8] {
+        if self.end == self.input.len() && self.start > 0 {
+            if let Some(pending) = self.input.get_mut(..self.end) {
+                pending.copy_within(self.start.., 0);
+            }
+            self.end -= self.start;
+            self.start = 0;
+        }
+        self.input.get_mut(self.end..).unwrap_or_default()
     }
 }
 
 /// One HTTP connection.
 pub(crate) struct Http {
-    bufs: Option<KBox<Bufs>>,
+    bufs: Option<KBox<ConnBuffers>>,
+    /// Resumable scan of the request head being received.
+    parser: HeadParser,
     /// When the request being received must be complete.
     head_deadline: Deadline,
+    /// When a stalled response or body upload is given up, unless bytes move before.
+    stall_deadline: Deadline,
     /// Request body bytes still to skip.
     discard: u64,
     /// Close once the pending response is sent.
@@ -119,20 +164,27 @@ pub(crate) struct Http {
 
 impl Http {
     /// Answers the next buffered request, if it is complete; true if it did something.
-    fn answer_buffered(&mut self, bufs: &mut Bufs, shared: &HttpShared) -> bool {
-        let Some(input) = bufs.input.get(..bufs.in_len) else {
+    fn answer_buffered(&mut self, bufs: &mut ConnBuffers, shared: &HttpShared) -> bool {
+        let (start, end) = (bufs.start, bufs.end);
+        let Some(input) = bufs.input.get(start..end) else {
             return false;
         };
-        match http::parse(input, &Limits::DEFAULT) {
+        match self.parser.parse(input, &Limits::DEFAULT) {
             Parsed::Complete { req, head_len } => {
                 shared.counters.requests.fetch_add(1, Ordering::Relaxed);
-                let answer =
-                    respond::respond(&req, shared.root.as_ref(), &mut bufs.out, &mut bufs.name);
+                let answer = respond::respond(
+                    &req,
+                    shared.docroot.as_ref(),
+                    &shared.budget,
+                    &mut bufs.out,
+                    &mut bufs.name,
+                );
                 shared.counters.count(answer.status);
                 self.close_after = answer.close;
                 self.discard = req.content_length;
+                self.parser.reset();
                 bufs.consume(head_len);
-                self.head_deadline = if bufs.in_len > 0 {
+                self.head_deadline = if bufs.start < bufs.end {
                     clock::after_ms(shared.header_ms)
                 } else {
                     NEVER
@@ -144,15 +196,22 @@ impl Http {
                 respond::reject(reject.status, &mut bufs.out);
                 shared.counters.count(reject.status);
                 self.close_after = true;
-                bufs.in_len = 0;
+                self.parser.reset();
+                bufs.consume(usize::MAX);
                 true
             }
             Parsed::Partial => false,
         }
     }
 
-    fn run(&mut self, bufs: &mut Bufs, stream: &Stream, shared: &HttpShared) -> (Step, bool) {
+    fn run(
+        &mut self,
+        bufs: &mut ConnBuffers,
+        stream: &Stream,
+        shared: &HttpShared,
+    ) -> (Step, bool) {
         let mut budget = BUDGET;
+        let mut answered = 0;
         loop {
             let mut sent = 0;
             let flushed = bufs.out.flush(stream, &mut budget, &mut sent);
@@ -160,48 +219,78 @@ impl Http {
                 .counters
                 .bytes_sent
                 .fetch_add(sent, Ordering::Relaxed);
+            if sent > 0 {
+                self.stall_deadline = clock::after_ms(shared.stall_ms());
+            }
             match flushed {
-                Flushed::Done => {}
-                Flushed::Blocked => return (Step::Wait(clock::after_ms(shared.stall_ms())), false),
+                Flushed::Done => self.stall_deadline = NEVER,
+                Flushed::Blocked => {
+                    if self.stall_deadline == NEVER {
+                        self.stall_deadline = clock::after_ms(shared.stall_ms());
+                    }
+                    let retry = clock::after_ms(RETRY_MS);
+                    return (Step::Wait(retry.min(self.stall_deadline)), false);
+                }
                 Flushed::Budget => return (Step::Yield, false),
-                Flushed::Failed => return (Step::Close, false),
+                Flushed::Failed => {
+                    shared.counters.errors.fetch_add(1, Ordering::Relaxed);
+                    return (Step::Close, false);
+                }
             }
             if self.close_after {
-                return (Step::Close, false);
+                return (Step::Linger, false);
             }
             if self.discard > 0 {
                 let n = usize::try_from(self.discard)
                     .unwrap_or(usize::MAX)
-                    .min(bufs.in_len);
+                    .min(bufs.end - bufs.start);
                 bufs.consume(n);
                 self.discard -= n as u64;
             }
-            if self.discard == 0 && bufs.in_len > 0 && self.answer_buffered(bufs, shared) {
-                continue;
+            if self.discard == 0 && bufs.start < bufs.end {
+                if answered == REQUESTS_PER_RUN {
+                    return (Step::Yield, false);
+                }
+                if self.answer_buffered(bufs, shared) {
+                    answered += 1;
+                    continue;
+                }
             }
             if budget == 0 {
                 return (Step::Yield, false);
             }
-            let Some(space) = bufs.input.get_mut(bufs.in_len..) else {
+            let space = bufs.space();
+            if space.is_empty() {
+                // A full buffer always parses to Complete or Reject: cannot happen.
                 return (Step::Close, false);
-            };
+            }
             match stream.recv(space) {
                 Ok(0) => return (Step::Close, false),
                 Ok(n) => {
-                    if bufs.in_len == 0 && self.discard == 0 && self.head_deadline == NEVER {
+                    if self.discard == 0 && self.head_deadline == NEVER {
                         self.head_deadline = clock::after_ms(shared.header_ms);
                     }
-                    bufs.in_len += n;
+                    if self.discard > 0 {
+                        self.stall_deadline = clock::after_ms(shared.stall_ms());
+                    }
+                    bufs.end += n;
                     budget = budget.saturating_sub(n);
                 }
                 Err(e) if e == EAGAIN => {
-                    if bufs.in_len == 0 && self.discard == 0 {
+                    if bufs.start == bufs.end && self.discard == 0 {
                         // Idle on keep-alive: give the buffers back.
                         return (Step::Wait(clock::after_ms(shared.keepalive_ms)), true);
                     }
                     let deadline = if self.discard > 0 {
-                        clock::after_ms(shared.stall_ms())
+                        if self.stall_deadline == NEVER {
+                            self.stall_deadline = clock::after_ms(shared.stall_ms());
+                        }
+                        self.stall_deadline
                     } else {
+                        // Part of a head is buffered (left after a body, say): its time runs.
+                        if self.head_deadline == NEVER {
+                            self.head_deadline = clock::after_ms(shared.header_ms);
+                        }
                         self.head_deadline
                     };
                     return (Step::Wait(deadline), false);
@@ -209,6 +298,12 @@ impl Http {
                 Err(_) => return (Step::Close, false),
             }
         }
+    }
+
+    /// Tells a client whose request cannot be buffered (over the memory budget) to retry.
+    fn refuse_busy(stream: &Stream, shared: &HttpShared) -> Step {
+        Self::refuse(stream, shared);
+        Step::Linger
     }
 }
 
@@ -218,7 +313,9 @@ impl Session for Http {
     fn new(_shared: &HttpShared) -> Self {
         Self {
             bufs: None,
+            parser: HeadParser::new(),
             head_deadline: NEVER,
+            stall_deadline: NEVER,
             discard: 0,
             close_after: false,
         }
@@ -227,13 +324,24 @@ impl Session for Http {
     fn on_ready(&mut self, stream: &Stream, shared: &HttpShared) -> Step {
         let mut bufs = match self.bufs.take() {
             Some(bufs) => bufs,
-            None => match Bufs::new().and_then(|b| KBox::new(b, GFP_KERNEL).map_err(Into::into)) {
-                Ok(bufs) => bufs,
-                Err(_) => {
-                    shared.counters.errors.fetch_add(1, Ordering::Relaxed);
-                    return Step::Close;
+            None => {
+                let Some(paid) = shared.budget.reserve(CONN_BUFFERS_BYTES) else {
+                    // Only a client that sent something is told: not one that just closed.
+                    return match stream.has_input() {
+                        Ok(true) => Self::refuse_busy(stream, shared),
+                        Ok(false) => Step::Close,
+                        Err(e) if e == EAGAIN => Step::Wait(clock::after_ms(shared.keepalive_ms)),
+                        Err(_) => Step::Close,
+                    };
+                };
+                match ConnBuffers::new(paid) {
+                    Ok(bufs) => bufs,
+                    Err(_) => {
+                        shared.counters.errors.fetch_add(1, Ordering::Relaxed);
+                        return Self::refuse_busy(stream, shared);
+                    }
                 }
-            },
+            }
         };
         let (step, idle) = self.run(&mut bufs, stream, shared);
         if !idle {
@@ -243,16 +351,34 @@ impl Session for Http {
     }
 
     fn on_timeout(&mut self, stream: &Stream, shared: &HttpShared) -> Step {
-        // A request that never completed gets a 408 (best effort: one non-blocking send).
-        if let Some(bufs) = self.bufs.as_mut() {
-            if bufs.in_len > 0 && bufs.out.is_empty() {
-                respond::reject(Status::RequestTimeout, &mut bufs.out);
-                shared.counters.count(Status::RequestTimeout);
-                let (mut budget, mut sent) = (BUDGET, 0);
-                let _ = bufs.out.flush(stream, &mut budget, &mut sent);
-            }
+        let now = clock::now();
+        let Some(bufs) = self.bufs.as_mut() else {
+            // Idle past keepalive_timeout.
+            return Step::Close;
+        };
+        if !bufs.out.is_empty() || self.discard > 0 {
+            // A response the client does not read, or a body it does not send.
+            return if now >= self.stall_deadline {
+                Step::Close
+            } else {
+                self.on_ready(stream, shared)
+            };
         }
-        Step::Close
+        if bufs.start < bufs.end && now >= self.head_deadline {
+            // A request that never completed gets a 408 (best effort: one non-blocking send).
+            respond::reject(Status::RequestTimeout, &mut bufs.out);
+            shared.counters.count(Status::RequestTimeout);
+            let (mut budget, mut sent) = (BUDGET, 0);
+            return match bufs.out.flush(stream, &mut budget, &mut sent) {
+                Flushed::Done => Step::Linger,
+                _ => Step::Close,
+            };
+        }
+        self.on_ready(stream, shared)
+    }
+
+    fn release_buffers(&mut self) {
+        self.bufs = None;
     }
 
     fn refuse(stream: &Stream, shared: &HttpShared) {

@@ -4,14 +4,16 @@
 //!
 //! A kthread accepts connections; each one is served by readiness-driven work items on the
 //! module's own workqueue (see `conn.rs`). Parameters: `port`, `backlog`, `bench`,
-//! `max_connections`; counters in `/sys/kernel/debug/kecho_rs/`.
+//! `max_connections`, `idle_timeout`; counters in `/sys/kernel/debug/kecho_rs/`.
 
 use kernel::c_str;
 use kernel::prelude::*;
 
 mod clock;
 mod conn;
+mod debugfs;
 mod echo;
+mod helpers;
 mod net;
 mod params;
 mod queue;
@@ -20,6 +22,7 @@ mod stats;
 mod thread;
 
 use echo::{Echo, EchoShared};
+use params::{in_range, Params};
 use server::Server;
 
 module! {
@@ -36,14 +39,17 @@ struct KechoRs {
 
 impl kernel::Module for KechoRs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let config = params::server_config(c_str!("kecho_rs"))?;
-        let server = Server::start(&config, EchoShared::default())?;
+        let params = Params::read()?;
+        let config = params.server_config(c_str!("kecho_rs"))?;
+        let idle_s = in_range("idle_timeout", params.raw().idle_timeout, 0, 86400)? as u32;
+        let server = Server::start(&config, EchoShared::new(idle_s * 1000))?;
         pr_info!(
-            "listening on port {} (backlog {}, {} workqueue, max {} connections)\n",
+            "listening on port {} (backlog {}, {} workqueue, max {} connections, idle timeout {} s)\n",
             config.port,
             config.backlog,
             if config.bound { "bound" } else { "unbound" },
-            config.max_connections
+            config.max_connections,
+            idle_s
         );
         Ok(Self { _server: server })
     }

@@ -4,15 +4,17 @@
 //!
 //! Same shape as kecho_rs (accept kthread, readiness-driven work items); the protocol lives
 //! in `proto/` (plain Rust, host-tested) and `respond.rs`. Parameters: `port`, `backlog`,
-//! `bench`, `root`, `keepalive_timeout`, `header_timeout`, `max_connections`; counters in
-//! `/sys/kernel/debug/khttpd_rs/`.
+//! `bench`, `max_connections`, `root`, `keepalive_timeout`, `header_timeout`, `uid`, `gid`,
+//! `dotfiles`, `buffer_mib`; counters in `/sys/kernel/debug/khttpd_rs/`.
 
 use kernel::{c_str, prelude::*, str::CStr};
 
+mod budget;
 mod clock;
 mod conn;
+mod debugfs;
 mod fs;
-mod http_out;
+mod helpers;
 mod httpd;
 mod net;
 mod params;
@@ -21,11 +23,15 @@ mod params;
 mod proto;
 mod queue;
 mod respond;
+mod send_queue;
 mod server;
 mod stats;
 mod thread;
 
+use budget::BufferBudget;
 use httpd::{Http, HttpShared};
+use params::{in_range, Params};
+use respond::Docroot;
 use server::Server;
 
 module! {
@@ -36,57 +42,59 @@ module! {
     license: "GPL",
 }
 
-extern "C" {
-    fn khttpd_param_root() -> *const kernel::ffi::c_char;
-    fn khttpd_param_keepalive_timeout() -> i32;
-    fn khttpd_param_header_timeout() -> i32;
-}
-
 struct KhttpdRs {
     _server: Server<Http>,
 }
 
 /// Looks up the `root` parameter: `None` (hello mode) when empty.
-fn open_root(root: &CStr) -> Result<Option<fs::Root>> {
+fn open_docroot(params: &Params) -> Result<Option<Docroot>> {
+    let root = params.root();
     if root.is_empty() {
         return Ok(None);
     }
-    fs::Root::new(root).map(Some).inspect_err(|e| {
+    let raw = params.raw();
+    let uid = in_range("uid", raw.uid, 0, i32::MAX)? as u32;
+    let gid = in_range("gid", raw.gid, 0, i32::MAX)? as u32;
+    if uid == 0 {
+        pr_warn!("uid=0: files readable only by root (mode 0600) will be served\n");
+    }
+    let root = fs::Root::new(root, uid, gid).inspect_err(|e| {
         pr_err!(
             "root={}: not a usable directory (error {})\n",
             root.to_str().unwrap_or("?"),
             e.to_errno()
         );
-    })
+    })?;
+    Ok(Some(Docroot {
+        root,
+        dotfiles: raw.dotfiles,
+    }))
 }
 
 impl kernel::Module for KhttpdRs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        // SAFETY: the getters read plain module parameters, fixed after load (mode 0444);
-        // `root` is a NUL-terminated string owned by the module's parameter storage.
-        let (root, keepalive, header) = unsafe {
-            (
-                CStr::from_char_ptr(khttpd_param_root()),
-                khttpd_param_keepalive_timeout(),
-                khttpd_param_header_timeout(),
-            )
-        };
-        let config = params::server_config(c_str!("khttpd_rs"))?;
-        let keepalive_s = params::in_range("keepalive_timeout", keepalive, 0, 3600)? as u32;
-        let header_s = params::in_range("header_timeout", header, 0, 3600)? as u32;
-        let shared = HttpShared::new(open_root(root)?, keepalive_s * 1000, header_s * 1000);
-        let mode = if shared.root.is_some() {
-            "static files"
+        let params = Params::read()?;
+        let config = params.server_config(c_str!("khttpd_rs"))?;
+        let raw = params.raw();
+        let keepalive_s = in_range("keepalive_timeout", raw.keepalive_timeout, 0, 3600)? as u32;
+        let header_s = in_range("header_timeout", raw.header_timeout, 0, 3600)? as u32;
+        let buffer_mib = in_range("buffer_mib", raw.buffer_mib, 1, 65536)? as usize;
+        let docroot = open_docroot(&params)?;
+        let mode: &CStr = if docroot.is_some() {
+            c_str!("static files")
         } else {
-            "hello mode"
+            c_str!("hello mode")
         };
+        let budget = BufferBudget::new(buffer_mib << 20)?;
+        let shared = HttpShared::new(docroot, keepalive_s * 1000, header_s * 1000, budget);
         let server = Server::start(&config, shared)?;
         pr_info!(
-            "listening on port {} ({}, keepalive {} s, header {} s, {} workqueue)\n",
+            "listening on port {} ({}, keepalive {} s, header {} s, {} MiB of buffers, {} workqueue)\n",
             config.port,
             mode,
             keepalive_s,
             header_s,
+            buffer_mib,
             if config.bound { "bound" } else { "unbound" }
         );
         Ok(Self { _server: server })

@@ -1,9 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
- * khttpd_rs module parameters (module_param() is a macro bindgen cannot reach) and the shared
- * C shims. The Rust side reads the values once, in init, through the getters below.
- */
-#include "helpers.c"
+/* khttpd_rs module parameters (module_param() is a macro bindgen cannot reach). */
 #include "params.h"
 
 KTCP_SERVER_PARAMS(8081, "gets 503")
@@ -20,10 +16,30 @@ static int header_timeout = 10;
 module_param(header_timeout, int, 0444);
 MODULE_PARM_DESC(header_timeout, "seconds a request head may take to arrive, 0-3600 (0: forever; default 10)");
 
-const char *khttpd_param_root(void);
-int khttpd_param_keepalive_timeout(void);
-int khttpd_param_header_timeout(void);
+static int uid = 65534;
+module_param(uid, int, 0444);
+MODULE_PARM_DESC(uid, "user id whose permissions files are looked up and opened with (default 65534)");
 
-const char *khttpd_param_root(void) { return root ? root : ""; }
-int khttpd_param_keepalive_timeout(void) { return keepalive_timeout; }
-int khttpd_param_header_timeout(void) { return header_timeout; }
+static int gid = 65534;
+module_param(gid, int, 0444);
+MODULE_PARM_DESC(gid, "group id files are looked up and opened with (default 65534)");
+
+static bool dotfiles;
+module_param(dotfiles, bool, 0444);
+MODULE_PARM_DESC(dotfiles, "serve and list names starting with '.' (default N: 404, not listed)");
+
+static int buffer_mib = 64;
+module_param(buffer_mib, int, 0444);
+MODULE_PARM_DESC(buffer_mib, "MiB of request/response buffers all connections may hold at once, 1-65536 (default 64); past it: 503");
+
+void ktcp_params_get(struct ktcp_params *p)
+{
+	ktcp_server_params_get(p);
+	p->root = root ? root : "";
+	p->keepalive_timeout = keepalive_timeout;
+	p->header_timeout = header_timeout;
+	p->uid = uid;
+	p->gid = gid;
+	p->dotfiles = dotfiles;
+	p->buffer_mib = buffer_mib;
+}

@@ -3,22 +3,28 @@
 //! Owned kernel TCP sockets: a listening socket and accepted streams.
 //!
 //! Every `struct socket` the modules touch is owned by a [`Listener`] or a [`Stream`], whose
-//! `Drop` releases it. All socket `unsafe` lives in this file.
+//! `Drop` releases it; a [`WatchedStream`] owns a stream and its wait-queue registration. All
+//! socket `unsafe` lives in this file.
 
-use core::{ffi::c_void, ptr::NonNull};
-use kernel::{bindings, error::to_result, prelude::*};
+use crate::helpers::{
+    ktcp_init_net, ktcp_init_wait_entry, ktcp_sock_set_nodelay, ktcp_sock_set_rcvtimeo,
+    ktcp_sock_set_reuseaddr,
+};
+use core::{
+    ffi::{c_int, c_uint, c_void},
+    ptr::NonNull,
+};
+use kernel::{
+    bindings,
+    error::to_result,
+    new_mutex,
+    prelude::*,
+    sync::{Arc, ArcBorrow, Mutex},
+    types::Opaque,
+};
 
 /// `IPPROTO_TCP` from `include/uapi/linux/in.h` (an enum bindgen does not export in 6.12).
 const IPPROTO_TCP: i32 = 6;
-
-// C shims in `helpers.c` for what bindgen cannot reach (globals, inlines, `struct sock`).
-// Opaque pointers (`c_void`) keep bindgen's structs out of the `improper_ctypes` lint.
-extern "C" {
-    fn ktcp_init_net() -> *mut c_void;
-    fn ktcp_sock_set_nodelay(sock: *mut c_void);
-    fn ktcp_sock_set_reuseaddr(sock: *mut c_void);
-    fn ktcp_sock_set_rcvtimeo(sock: *mut c_void, timeo: core::ffi::c_long);
-}
 
 /// `struct sockaddr_in` (not in the 6.12 bindings); all fields in network byte order.
 #[repr(C)]
@@ -51,12 +57,10 @@ impl OwnedSocket {
         self.ptr.as_ptr()
     }
 
-    fn shutdown(&self) {
+    fn shutdown(&self, how: bindings::sock_shutdown_cmd) {
         // SAFETY: by the type invariant the socket is valid. Errors (e.g. not connected) are of
         // no interest: the goal is only that nothing more flows.
-        unsafe {
-            bindings::kernel_sock_shutdown(self.as_ptr(), bindings::sock_shutdown_cmd_SHUT_RDWR)
-        };
+        unsafe { bindings::kernel_sock_shutdown(self.as_ptr(), how) };
     }
 }
 
@@ -80,21 +84,23 @@ impl Listener {
         // is a valid place for the result.
         to_result(unsafe {
             bindings::sock_create_kern(
-                ktcp_init_net().cast(),
+                ktcp_init_net(),
                 bindings::AF_INET as i32,
                 bindings::sock_type_SOCK_STREAM as i32,
                 IPPROTO_TCP,
                 &mut raw,
             )
         })?;
+        // INVARIANT: `sock_create_kern` succeeded; the socket is ours to release.
         let sock = OwnedSocket {
             ptr: NonNull::new(raw).ok_or(ENOMEM)?,
         };
-        let timeo = core::ffi::c_long::try_from(accept_timeout).unwrap_or(core::ffi::c_long::MAX);
+        let timeo =
+            kernel::ffi::c_long::try_from(accept_timeout).unwrap_or(kernel::ffi::c_long::MAX);
         // SAFETY: `sock` is a freshly created, valid socket.
         unsafe {
-            ktcp_sock_set_reuseaddr(sock.as_ptr().cast());
-            ktcp_sock_set_rcvtimeo(sock.as_ptr().cast(), timeo);
+            ktcp_sock_set_reuseaddr(sock.as_ptr());
+            ktcp_sock_set_rcvtimeo(sock.as_ptr(), timeo);
         }
         let mut addr = SockaddrIn {
             family: bindings::AF_INET as u16,
@@ -121,17 +127,18 @@ impl Listener {
         let mut raw = core::ptr::null_mut();
         // SAFETY: the listener socket is valid for the lifetime of `self`.
         to_result(unsafe { bindings::kernel_accept(self.sock.as_ptr(), &mut raw, 0) })?;
+        // INVARIANT: `kernel_accept` succeeded; the new socket is ours to release.
         let sock = OwnedSocket {
             ptr: NonNull::new(raw).ok_or(EINVAL)?,
         };
         // SAFETY: `sock` is a valid, connected TCP socket.
-        unsafe { ktcp_sock_set_nodelay(sock.as_ptr().cast()) };
+        unsafe { ktcp_sock_set_nodelay(sock.as_ptr()) };
         Ok(Stream { sock })
     }
 
     /// Wakes a blocked [`Listener::accept`] and makes every later one fail.
     pub(crate) fn shutdown(&self) {
-        self.sock.shutdown();
+        self.sock.shutdown(bindings::sock_shutdown_cmd_SHUT_RDWR);
     }
 }
 
@@ -164,6 +171,26 @@ impl Stream {
         Ok(ret as usize)
     }
 
+    /// Whether data is waiting to be read (without reading it): `Ok(false)` at end of stream,
+    /// `Err(EAGAIN)` when nothing is queued.
+    #[allow(dead_code)] // Used by khttpd_rs only.
+    pub(crate) fn has_input(&self) -> Result<bool> {
+        let mut byte = [0u8; 1];
+        let mut vec = bindings::kvec {
+            iov_base: byte.as_mut_ptr().cast(),
+            iov_len: 1,
+        };
+        // SAFETY: an all-zero `msghdr` is a valid empty message header.
+        let mut msg: bindings::msghdr = unsafe { core::mem::zeroed() };
+        let flags = (bindings::MSG_DONTWAIT | bindings::MSG_PEEK) as i32;
+        // SAFETY: the socket is valid; `vec` describes `byte`, which outlives the call.
+        let ret = unsafe {
+            bindings::kernel_recvmsg(self.sock.as_ptr(), &mut msg, &mut vec, 1, 1, flags)
+        };
+        to_result(ret)?;
+        Ok(ret > 0)
+    }
+
     /// Sends from `buf`: the count queued, `Err(EAGAIN)` when the send buffer is full. `more`
     /// asks TCP to hold a partial segment because more data follows at once (`MSG_MORE`).
     pub(crate) fn send(&self, buf: &[u8], more: bool) -> Result<usize> {
@@ -188,14 +215,151 @@ impl Stream {
 
     /// Shuts both directions down: the peer sees EOF, and pending reads and writes fail.
     pub(crate) fn shutdown(&self) {
-        self.sock.shutdown();
+        self.sock.shutdown(bindings::sock_shutdown_cmd_SHUT_RDWR);
+    }
+
+    /// Shuts the sending side down: the peer sees EOF after what was queued, and we can still
+    /// read what it sends (a lingering close).
+    pub(crate) fn shutdown_write(&self) {
+        self.sock.shutdown(bindings::sock_shutdown_cmd_SHUT_WR);
     }
 
     /// The socket's wait queue, on which every readiness change is announced.
     ///
     /// The pointer is valid for as long as `self` is.
-    pub(crate) fn wait_head(&self) -> *mut bindings::wait_queue_head {
+    fn wait_head(&self) -> *mut bindings::wait_queue_head {
         // SAFETY: the socket is valid; `wq` is embedded in `struct socket` and lives as long.
         unsafe { core::ptr::addr_of_mut!((*self.sock.as_ptr()).wq.wait) }
     }
+}
+
+/// Something a socket's readiness changes are delivered to.
+pub(crate) trait Wake: Send + Sync + Sized + 'static {
+    /// Called on every readiness change of the socket (data, write space, FIN, reset), under
+    /// the socket's wait-queue lock and possibly in softirq context: it must not sleep.
+    fn wake(this: ArcBorrow<'_, Self>);
+}
+
+/// Where a [`WatchedStream`]'s registration stands.
+enum Registration<T: Wake> {
+    /// Not on the wait queue yet.
+    Unregistered,
+    /// On the stream's wait queue; `owner` came from `Arc::into_raw` and is the reference the
+    /// registration holds on the value the wake function is delivered to.
+    Registered { owner: *const T },
+    /// Removed for good: a later [`WatchedStream::watch`] fails.
+    Retired,
+}
+
+/// A stream with an entry on its wait queue that delivers every wake-up to an `Arc<T>`.
+///
+/// Registering and unregistering are serialised by one lock, so an unregistration that
+/// overtakes a registration in progress still finds and removes the entry, and a
+/// registration after it fails: the entry can never be left on the queue. The value owns the
+/// stream, and `Drop` unregisters before the stream is released.
+///
+/// # Invariants
+///
+/// While the state is `Registered`, `entry` is on `stream`'s wait queue and its `private`
+/// field is `owner`, a pointer from `Arc::into_raw` whose reference the registration owns.
+#[pin_data(PinnedDrop)]
+pub(crate) struct WatchedStream<T: Wake> {
+    #[pin]
+    entry: Opaque<bindings::wait_queue_entry>,
+    #[pin]
+    state: Mutex<Registration<T>>,
+    /// Dropped after `PinnedDrop::drop` has unregistered the entry.
+    stream: Stream,
+}
+
+// SAFETY: the entry is only touched under the state lock (watch, unwatch) and, while
+// registered, by the wait-queue code under the wait-queue lock; `T` is `Send + Sync`; the
+// stream is `Send + Sync`.
+unsafe impl<T: Wake> Send for WatchedStream<T> {}
+// SAFETY: see `Send` above; `&WatchedStream` only allows locked operations and `&Stream`.
+unsafe impl<T: Wake> Sync for WatchedStream<T> {}
+
+impl<T: Wake> WatchedStream<T> {
+    /// `stream`, not watched yet.
+    pub(crate) fn new(stream: Stream) -> impl PinInit<Self> {
+        pin_init!(Self {
+            // SAFETY: `ktcp_init_wait_entry` fully initialises the entry it is given.
+            entry <- Opaque::ffi_init(|entry| unsafe {
+                ktcp_init_wait_entry(entry, Some(wake_function::<T>))
+            }),
+            state <- new_mutex!(Registration::Unregistered),
+            stream,
+        })
+    }
+
+    /// The stream.
+    pub(crate) fn stream(&self) -> &Stream {
+        &self.stream
+    }
+
+    /// Puts the entry on the stream's wait queue, delivering wake-ups to `owner` from now
+    /// on. `EINVAL` if it is registered already or was unregistered.
+    pub(crate) fn watch(&self, owner: Arc<T>) -> Result {
+        let mut state = self.state.lock();
+        if !matches!(*state, Registration::Unregistered) {
+            return Err(EINVAL);
+        }
+        let entry = self.entry.get();
+        let owner = Arc::into_raw(owner);
+        // SAFETY: the entry is on no queue (state `Unregistered`), so nothing reads `private`.
+        unsafe { (*entry).private = owner.cast_mut().cast() };
+        // SAFETY: the wait queue belongs to `self.stream`, which outlives the registration
+        // (`Drop` unregisters first); `entry` is initialised and pinned inside `self`; the
+        // reference leaked into `owner` keeps `T` alive while the entry is queued.
+        unsafe { bindings::add_wait_queue(self.stream.wait_head(), entry) };
+        // INVARIANT: the entry is queued with `private` = `owner`, whose reference is ours.
+        *state = Registration::Registered { owner };
+        Ok(())
+    }
+
+    /// Takes the entry off the queue for good; afterwards no wake-up runs or starts. Returns
+    /// the owner reference the registration held, if it was registered.
+    pub(crate) fn unwatch(&self) -> Option<Arc<T>> {
+        let previous = core::mem::replace(&mut *self.state.lock(), Registration::Retired);
+        let Registration::Registered { owner } = previous else {
+            return None;
+        };
+        // SAFETY: by the type invariant the entry is on the stream's wait queue, and the
+        // stream is alive (owned by `self`). `remove_wait_queue` takes the lock wake
+        // functions run under, so none runs after it returns.
+        unsafe { bindings::remove_wait_queue(self.stream.wait_head(), self.entry.get()) };
+        // SAFETY: `owner` came from `Arc::into_raw` in `watch`, and with the entry off the
+        // queue nothing borrows it any more: the reference is ours again.
+        Some(unsafe { Arc::from_raw(owner) })
+    }
+}
+
+#[pinned_drop]
+impl<T: Wake> PinnedDrop for WatchedStream<T> {
+    fn drop(self: Pin<&mut Self>) {
+        // Unreachable while registered when `T` holds its own stream (the registration keeps
+        // `T` alive), but a stream must never be released with the entry still queued.
+        drop(self.unwatch());
+    }
+}
+
+/// The wake function of every [`WatchedStream`] entry.
+///
+/// # Safety
+///
+/// Called by the wait-queue code with the queue's lock held, for an `entry` that a
+/// [`WatchedStream<T>`] registered: its `private` field then holds a pointer from
+/// `Arc::into_raw` (the waiter's type invariant), which stays valid while the lock is held
+/// because unregistering needs that lock.
+unsafe extern "C" fn wake_function<T: Wake>(
+    entry: *mut bindings::wait_queue_entry,
+    _mode: c_uint,
+    _flags: c_int,
+    _key: *mut c_void,
+) -> c_int {
+    // SAFETY: as the function's safety section says, `private` came from `Arc::into_raw`,
+    // and the registration holds that reference for at least this call.
+    let owner = unsafe { ArcBorrow::from_raw((*entry).private.cast::<T>().cast_const()) };
+    T::wake(owner);
+    0
 }

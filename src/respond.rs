@@ -3,23 +3,25 @@
 //! Turning a parsed request into a response: hello mode, files, directories, errors.
 //!
 //! All HTTP syntax comes from `proto/`; this file only decides what to answer and wires the
-//! file system (`fs.rs`) to the output buffer (`http_out.rs`).
+//! file system (`fs.rs`) to the send queue (`send_queue.rs`). Every response takes one path,
+//! [`send`]: write the head, then attach the body unless the request was `HEAD`.
 
 use crate::{
+    budget::BufferBudget,
     clock,
     fs::{File, Meta, Root},
-    http_out::{Body, Out},
     proto::{
         date::{format_http_date, parse_http_date},
         http::{Method, Request},
         listing, mime,
-        path::{self, PathError},
-        range::{parse_range, RangeSpec},
+        path::{self, is_hidden_name, write_dir_location, PathError},
+        range::{if_range_allows, parse_range, RangeSpec},
         response::{error_body, write_continue, write_head, ContentRange, Head},
         status::Status,
     },
+    send_queue::{Body, SendQueue},
 };
-use kernel::{bindings, prelude::*, str::CStr};
+use kernel::{bindings, prelude::*, str::CStr, sync::Arc};
 
 /// The body of every hello-mode response (the C khttpd's behaviour).
 pub(crate) const HELLO: &[u8] = b"Hello World!\n";
@@ -27,7 +29,18 @@ pub(crate) const HELLO: &[u8] = b"Hello World!\n";
 pub(crate) const NAME_CAP: usize = 4096;
 /// Largest directory listing generated.
 const LISTING_CAP: usize = 1 << 20;
+/// Room left at the end of a listing for its closing tags.
+const TAIL_ROOM: usize = 64;
 const INDEX: &[u8] = b"index.html";
+const HTML: &str = "text/html; charset=utf-8";
+
+/// What is served in static-file mode.
+pub(crate) struct Docroot {
+    /// The directory, and the credential files are opened with.
+    pub(crate) root: Root,
+    /// Serve and list names starting with `.`.
+    pub(crate) dotfiles: bool,
+}
 
 /// How a request was answered.
 pub(crate) struct Answer {
@@ -37,23 +50,29 @@ pub(crate) struct Answer {
     pub(crate) close: bool,
 }
 
-/// Per-request context: what the response head needs besides status and body.
-struct Ctx<'r> {
+/// What every part of one response needs besides status and body.
+struct Exchange<'r> {
     req: &'r Request<'r>,
+    /// Now, in seconds since the epoch, and as an HTTP date.
+    now: u64,
     date: [u8; 29],
     head_only: bool,
 }
 
-/// Answers `req`, writing the head (and a small body) into `out` and attaching any larger body.
+/// Answers `req`, writing the head (and a small body) into `out` and attaching any larger
+/// body; `name` is scratch space for the looked-up name.
 pub(crate) fn respond(
     req: &Request<'_>,
-    root: Option<&Root>,
-    out: &mut Out,
+    docroot: Option<&Docroot>,
+    budget: &Arc<BufferBudget>,
+    out: &mut SendQueue,
     name: &mut [u8],
 ) -> Answer {
-    let ctx = Ctx {
+    let now = clock::unix_secs();
+    let ex = Exchange {
         req,
-        date: format_http_date(clock::unix_secs()),
+        now,
+        date: format_http_date(now),
         head_only: req.method == Method::Head,
     };
     if req.expect_continue && req.content_length > 0 {
@@ -62,20 +81,35 @@ pub(crate) fn respond(
         }
     }
     let status = if !req.method.allowed() {
-        error(&ctx, out, Status::MethodNotAllowed)
-    } else if let Some(root) = root {
-        serve_path(&ctx, root, out, name)
+        error(&ex, out, Status::MethodNotAllowed)
+    } else if let Some(docroot) = docroot {
+        serve_path(&ex, docroot, budget, out, name)
     } else {
-        hello(&ctx, out)
+        let h = head(
+            &ex,
+            Status::Ok,
+            HELLO.len() as u64,
+            "text/plain; charset=utf-8",
+        );
+        send(
+            &ex,
+            out,
+            &h,
+            Body::Static {
+                data: HELLO,
+                pos: 0,
+            },
+        )
     };
     Answer {
         status,
-        close: !req.keep_alive,
+        // A 500 may mean the response could not even be written: never reuse the connection.
+        close: !req.keep_alive || status == Status::InternalServerError,
     }
 }
 
 /// Writes an error response for a request that could not be parsed; the connection closes.
-pub(crate) fn reject(status: Status, out: &mut Out) {
+pub(crate) fn reject(status: Status, out: &mut SendQueue) {
     out.clear();
     if let Some(n) = write_closing_error(status, out.tail()) {
         out.commit(n);
@@ -89,7 +123,7 @@ pub(crate) fn write_closing_error(status: Status, buf: &mut [u8]) -> Option<usiz
     let head = Head {
         status,
         content_length: body.len() as u64,
-        content_type: "text/html; charset=utf-8",
+        content_type: HTML,
         keep_alive: false,
         date: &date,
         last_modified: None,
@@ -98,17 +132,18 @@ pub(crate) fn write_closing_error(status: Status, buf: &mut [u8]) -> Option<usiz
         allow: false,
     };
     let n = write_head(&head, buf)?;
-    buf.get_mut(n..n + body.len())?.copy_from_slice(body);
-    Some(n + body.len())
+    buf.get_mut(n..n.checked_add(body.len())?)?
+        .copy_from_slice(body);
+    n.checked_add(body.len())
 }
 
-fn head<'a>(ctx: &'a Ctx<'_>, status: Status, len: u64, content_type: &'a str) -> Head<'a> {
+fn head<'a>(ex: &'a Exchange<'_>, status: Status, len: u64, content_type: &'a str) -> Head<'a> {
     Head {
         status,
         content_length: len,
         content_type,
-        keep_alive: ctx.req.keep_alive,
-        date: &ctx.date,
+        keep_alive: ex.req.keep_alive,
+        date: &ex.date,
         last_modified: None,
         content_range: None,
         location: None,
@@ -116,47 +151,30 @@ fn head<'a>(ctx: &'a Ctx<'_>, status: Status, len: u64, content_type: &'a str) -
     }
 }
 
-/// Writes `head` and, unless HEAD, `body`; falls back to 500 if the head does not fit.
-fn send(ctx: &Ctx<'_>, out: &mut Out, head: &Head<'_>, body: Body) -> Status {
-    let Some(n) = write_head(head, out.tail()) else {
-        return error(ctx, out, Status::InternalServerError);
-    };
-    out.commit(n);
-    if !ctx.head_only {
-        out.set_body(body);
+/// The one way a response goes out: `head`, then `body` unless the request was `HEAD`. If the
+/// head cannot be written, everything pending is replaced by a closing 500.
+fn send(ex: &Exchange<'_>, out: &mut SendQueue, head: &Head<'_>, body: Body) -> Status {
+    match write_head(head, out.tail()) {
+        Some(n) => {
+            out.commit(n);
+            if !ex.head_only {
+                out.set_body(body);
+            }
+            head.status
+        }
+        None => {
+            reject(Status::InternalServerError, out);
+            Status::InternalServerError
+        }
     }
-    head.status
 }
 
-fn hello(ctx: &Ctx<'_>, out: &mut Out) -> Status {
-    let h = head(
-        ctx,
-        Status::Ok,
-        HELLO.len() as u64,
-        "text/plain; charset=utf-8",
-    );
-    let Some(n) = write_head(&h, out.tail()) else {
-        return Status::InternalServerError;
-    };
-    out.commit(n);
-    if !ctx.head_only {
-        out.push(HELLO);
-    }
-    Status::Ok
-}
-
-fn error(ctx: &Ctx<'_>, out: &mut Out, status: Status) -> Status {
-    let body = error_body(status);
-    let mut h = head(ctx, status, body.len() as u64, "text/html; charset=utf-8");
+/// An error response with its small HTML page.
+fn error(ex: &Exchange<'_>, out: &mut SendQueue, status: Status) -> Status {
+    let page = error_body(status);
+    let mut h = head(ex, status, page.len() as u64, HTML);
     h.allow = status == Status::MethodNotAllowed;
-    let Some(n) = write_head(&h, out.tail()) else {
-        return status;
-    };
-    out.commit(n);
-    if !ctx.head_only {
-        out.push(body);
-    }
-    status
+    send(ex, out, &h, Body::Static { data: page, pos: 0 })
 }
 
 /// Maps a lookup or open error to a status.
@@ -178,11 +196,19 @@ fn lookup_status(e: Error) -> Status {
     }
 }
 
-/// Resolves the request path into `name` as a NUL-terminated relative name.
-fn resolve<'n>(ctx: &Ctx<'_>, name: &'n mut [u8]) -> Result<(&'n CStr, usize, bool), PathError> {
+/// The request path resolved into `name` as a NUL-terminated relative name.
+struct Resolved<'n> {
+    cname: &'n CStr,
+    /// Length of the name (without the NUL); the root itself is ".".
+    len: usize,
+    trailing_slash: bool,
+    hidden: bool,
+}
+
+fn resolve<'n>(ex: &Exchange<'_>, name: &'n mut [u8]) -> Result<Resolved<'n>, PathError> {
     let cap = name.len().saturating_sub(INDEX.len() + 2);
     let room = name.get_mut(..cap).ok_or(PathError::TooLong)?;
-    let resolved = path::resolve(ctx.req.path, room)?;
+    let resolved = path::resolve(ex.req.path, room)?;
     let mut len = resolved.len;
     if len == 0 {
         // The root itself.
@@ -190,54 +216,66 @@ fn resolve<'n>(ctx: &Ctx<'_>, name: &'n mut [u8]) -> Result<(&'n CStr, usize, bo
         len = 1;
     }
     *name.get_mut(len).ok_or(PathError::TooLong)? = 0;
-    let cstr = CStr::from_bytes_with_nul(name.get(..=len).ok_or(PathError::TooLong)?)
+    let cname = CStr::from_bytes_with_nul(name.get(..=len).ok_or(PathError::TooLong)?)
         .map_err(|_| PathError::BadRequest)?;
-    Ok((cstr, len, resolved.trailing_slash))
+    Ok(Resolved {
+        cname,
+        len,
+        trailing_slash: resolved.trailing_slash,
+        hidden: resolved.hidden,
+    })
 }
 
-fn serve_path(ctx: &Ctx<'_>, root: &Root, out: &mut Out, name: &mut [u8]) -> Status {
-    let (trailing_slash, len, file) = match resolve(ctx, name) {
-        Ok((cname, len, slash)) => (slash, len, root.open(cname)),
-        Err(e) => return error(ctx, out, e.status()),
+fn serve_path(
+    ex: &Exchange<'_>,
+    docroot: &Docroot,
+    budget: &Arc<BufferBudget>,
+    out: &mut SendQueue,
+    name: &mut [u8],
+) -> Status {
+    let (len, trailing_slash, file) = match resolve(ex, name) {
+        Ok(r) if r.hidden && !docroot.dotfiles => return error(ex, out, Status::NotFound),
+        Ok(r) => (r.len, r.trailing_slash, docroot.root.open(r.cname)),
+        Err(e) => return error(ex, out, e.status()),
     };
     let file = match file {
         Ok(file) => file,
-        Err(e) => return error(ctx, out, lookup_status(e)),
+        Err(e) => return error(ex, out, lookup_status(e)),
     };
     let meta = match file.stat() {
         Ok(meta) => meta,
-        Err(_) => return error(ctx, out, Status::InternalServerError),
+        Err(_) => return error(ex, out, Status::InternalServerError),
     };
     if meta.is_file {
         if trailing_slash {
-            return error(ctx, out, Status::NotFound);
+            return error(ex, out, Status::NotFound);
         }
         let shown = name.get(..len).unwrap_or_default();
-        return serve_file(ctx, out, file, &meta, mime::mime_for(shown));
+        return serve_file(ex, out, file, &meta, mime::mime_for(shown));
     }
     if !meta.is_dir {
-        return error(ctx, out, Status::Forbidden);
+        return error(ex, out, Status::Forbidden);
     }
-    if !trailing_slash && !ctx.req.path.ends_with(b"/") {
-        return redirect(ctx, out);
+    if !trailing_slash {
+        // The root never gets here: its path is "/", which ends in a slash.
+        return redirect(ex, out, name, len);
     }
-    // `name` is "dir" (or "."): try "dir/index.html".
+    // `name` is "dir" (or "."): try "dir/index.html". Only a missing index shows the
+    // listing: an index that may not be read must not reveal the names beside it.
     if let Some(index) = index_name(name, len) {
-        if let Ok(index_file) = root.open(index) {
-            if let Ok(index_meta) = index_file.stat() {
-                if index_meta.is_file {
-                    return serve_file(
-                        ctx,
-                        out,
-                        index_file,
-                        &index_meta,
-                        "text/html; charset=utf-8",
-                    );
+        match docroot.root.open(index) {
+            Ok(index_file) => match index_file.stat() {
+                Ok(index_meta) if index_meta.is_file => {
+                    return serve_file(ex, out, index_file, &index_meta, HTML)
                 }
-            }
+                Ok(_) => {}
+                Err(_) => return error(ex, out, Status::InternalServerError),
+            },
+            Err(e) if lookup_status(e) == Status::NotFound => {}
+            Err(e) => return error(ex, out, lookup_status(e)),
         }
     }
-    serve_listing(ctx, out, &file)
+    serve_listing(ex, out, &file, docroot.dotfiles, budget)
 }
 
 /// Builds "NAME/index.html\0" in place after the resolved name.
@@ -249,109 +287,154 @@ fn index_name(name: &mut [u8], len: usize) -> Option<&CStr> {
     CStr::from_bytes_with_nul(name.get(..=end)?).ok()
 }
 
-fn redirect(ctx: &Ctx<'_>, out: &mut Out) -> Status {
-    let mut location = [0u8; 512];
-    let path = ctx.req.path;
-    let Some(dst) = location.get_mut(..path.len()) else {
-        return error(ctx, out, Status::UriTooLong);
-    };
-    dst.copy_from_slice(path);
-    let Some(slash) = location.get_mut(path.len()) else {
-        return error(ctx, out, Status::UriTooLong);
-    };
-    *slash = b'/';
-    let body = error_body(Status::MovedPermanently);
-    let mut h = head(
-        ctx,
-        Status::MovedPermanently,
-        body.len() as u64,
-        "text/html; charset=utf-8",
-    );
-    h.location = location.get(..=path.len());
-    let Some(n) = write_head(&h, out.tail()) else {
-        return error(ctx, out, Status::InternalServerError);
-    };
-    out.commit(n);
-    if !ctx.head_only {
-        out.push(body);
+/// 301 to the directory's own URL with a slash, built from the normalised name `name[..len]`
+/// (never from the raw target, which could make `//host` an open redirect). The location is
+/// written into the scratch space after the name.
+fn redirect(ex: &Exchange<'_>, out: &mut SendQueue, name: &mut [u8], len: usize) -> Status {
+    if len > name.len() {
+        return error(ex, out, Status::InternalServerError);
     }
-    Status::MovedPermanently
+    // Cannot panic: `len` is within `name` (checked above).
+    let (shown, scratch) = name.split_at_mut(len);
+    let Some(n) = write_dir_location(shown, scratch) else {
+        return error(ex, out, Status::UriTooLong);
+    };
+    let location = scratch.get(..n);
+    let page = error_body(Status::MovedPermanently);
+    let mut h = head(ex, Status::MovedPermanently, page.len() as u64, HTML);
+    h.location = location;
+    send(ex, out, &h, Body::Static { data: page, pos: 0 })
 }
 
-fn serve_file(ctx: &Ctx<'_>, out: &mut Out, file: File, meta: &Meta, content_type: &str) -> Status {
-    let modified = format_http_date(meta.mtime);
-    let mut h = head(ctx, Status::Ok, meta.size, content_type);
-    h.last_modified = Some(&modified);
-    if let Some(since) = ctx.req.if_modified_since.and_then(parse_http_date) {
-        if meta.mtime <= since {
-            h.status = Status::NotModified;
-            return send(ctx, out, &h, Body::None);
+/// Which bytes of a `len`-byte representation to send: a 206 range, the whole 200, or 416.
+fn select_range(ex: &Exchange<'_>, len: u64, last_modified: Option<u64>) -> RangeSpec {
+    let Some(range) = ex.req.range else {
+        return RangeSpec::Full;
+    };
+    // RFC 9110 section 13.1.5: a range is honoured only if `If-Range` (when sent) still
+    // matches, and a date matches only as a strong validator: a modification time at least
+    // one second before now (two writes within its second would look the same). Without a
+    // date to compare, nothing matches.
+    let unchanged = match (ex.req.if_range, last_modified) {
+        (None, _) => true,
+        (Some(_), Some(mtime)) => {
+            if_range_allows(ex.req.if_range, mtime) && mtime.saturating_add(1) < ex.now
         }
+        (Some(_), None) => false,
+    };
+    if unchanged {
+        parse_range(range, len)
+    } else {
+        RangeSpec::Full
     }
-    let (first, end) = match ctx.req.range.map(|r| parse_range(r, meta.size)) {
-        Some(RangeSpec::Partial { first, last }) => {
+}
+
+/// Fills in status, length and `Content-Range` for `spec` and gives the bytes to send; for
+/// 416, sends it and gives the status sent instead.
+fn apply_range(
+    ex: &Exchange<'_>,
+    out: &mut SendQueue,
+    h: &mut Head<'_>,
+    spec: RangeSpec,
+    len: u64,
+) -> Result<(u64, u64), Status> {
+    match spec {
+        RangeSpec::Partial { first, last } => {
             h.status = Status::PartialContent;
             h.content_length = last.saturating_sub(first).saturating_add(1);
             h.content_range = Some(ContentRange::Bytes {
                 first,
                 last,
-                total: meta.size,
+                total: len,
             });
-            (first, last.saturating_add(1))
+            Ok((first, last.saturating_add(1)))
         }
-        Some(RangeSpec::Unsatisfiable) => {
-            let body = error_body(Status::RangeNotSatisfiable);
+        RangeSpec::Unsatisfiable => {
+            let page = error_body(Status::RangeNotSatisfiable);
             h.status = Status::RangeNotSatisfiable;
-            h.content_length = body.len() as u64;
-            h.content_type = "text/html; charset=utf-8";
-            h.content_range = Some(ContentRange::Unsatisfied { total: meta.size });
-            let status = send(ctx, out, &h, Body::None);
-            if !ctx.head_only {
-                out.push(body);
-            }
-            return status;
+            h.content_length = page.len() as u64;
+            h.content_type = HTML;
+            h.last_modified = None;
+            h.content_range = Some(ContentRange::Unsatisfied { total: len });
+            Err(send(ex, out, h, Body::Static { data: page, pos: 0 }))
         }
-        Some(RangeSpec::Full) | None => (0, meta.size),
-    };
-    send(
-        ctx,
-        out,
-        &h,
-        Body::File {
-            file,
-            pos: first,
-            end,
-        },
-    )
+        RangeSpec::Full => Ok((0, len)),
+    }
 }
 
-fn serve_listing(ctx: &Ctx<'_>, out: &mut Out, dir: &File) -> Status {
-    let page = match build_listing(ctx.req.path, dir) {
+fn serve_file(
+    ex: &Exchange<'_>,
+    out: &mut SendQueue,
+    file: File,
+    meta: &Meta,
+    mime: &str,
+) -> Status {
+    let modified = format_http_date(meta.mtime);
+    let mut h = head(ex, Status::Ok, meta.size, mime);
+    h.last_modified = Some(&modified);
+    if let Some(since) = ex.req.if_modified_since.and_then(parse_http_date) {
+        if meta.mtime <= since {
+            h.status = Status::NotModified;
+            return send(ex, out, &h, Body::None);
+        }
+    }
+    let spec = select_range(ex, meta.size, Some(meta.mtime));
+    let (pos, end) = match apply_range(ex, out, &mut h, spec, meta.size) {
+        Ok(bytes) => bytes,
+        Err(status) => return status,
+    };
+    send(ex, out, &h, Body::File { file, pos, end })
+}
+
+fn serve_listing(
+    ex: &Exchange<'_>,
+    out: &mut SendQueue,
+    dir: &File,
+    dotfiles: bool,
+    budget: &Arc<BufferBudget>,
+) -> Status {
+    // Paid for before it is built: the most a listing can take.
+    let Some(paid) = budget.reserve(LISTING_CAP) else {
+        return error(ex, out, Status::ServiceUnavailable);
+    };
+    let page = match build_listing(ex.req.path, dir, dotfiles) {
         Ok(page) => page,
-        Err(_) => return error(ctx, out, Status::InternalServerError),
+        Err(_) => return error(ex, out, Status::InternalServerError),
     };
-    let h = head(
-        ctx,
-        Status::Ok,
-        page.len() as u64,
-        "text/html; charset=utf-8",
-    );
-    send(ctx, out, &h, Body::Mem { data: page, pos: 0 })
+    let len = page.len() as u64;
+    let mut h = head(ex, Status::Ok, len, HTML);
+    let spec = select_range(ex, len, None);
+    let (first, end) = match apply_range(ex, out, &mut h, spec, len) {
+        Ok(bytes) => bytes,
+        Err(status) => return status,
+    };
+    let body = Body::Page {
+        pos: usize::try_from(first).unwrap_or(usize::MAX),
+        end: usize::try_from(end).unwrap_or(usize::MAX),
+        data: page,
+        _paid: paid,
+    };
+    send(ex, out, &h, body)
 }
 
-/// Generates the listing page of `dir` (entries in directory order).
-fn build_listing(path: &[u8], dir: &File) -> Result<KVec<u8>> {
-    let mut page = KVec::new();
+/// Generates the listing page of `dir` (entries in directory order, dotfiles left out unless
+/// `dotfiles`), at most `LISTING_CAP` bytes in a buffer of exactly that capacity.
+fn build_listing(path: &[u8], dir: &File, dotfiles: bool) -> Result<KVVec<u8>> {
+    let mut page = KVVec::with_capacity(LISTING_CAP, GFP_KERNEL)?;
     let mut piece = [0u8; 1024];
     let n = listing::write_listing_head(path, &mut piece).ok_or(ENOMEM)?;
     page.extend_from_slice(piece.get(..n).unwrap_or_default(), GFP_KERNEL)?;
     let mut failed = false;
     dir.for_each_entry(&mut |name, is_dir| {
+        if !dotfiles && is_hidden_name(name) {
+            return true;
+        }
         let Some(n) = listing::write_listing_entry(name, is_dir, &mut piece) else {
             // A name too long to show is skipped.
             return true;
         };
-        if page.len() + n > LISTING_CAP
+        // Room is kept for the tail, so the page never outgrows its capacity.
+        if page.len() + n + TAIL_ROOM > LISTING_CAP
             || page
                 .extend_from_slice(piece.get(..n).unwrap_or_default(), GFP_KERNEL)
                 .is_err()

@@ -3,25 +3,26 @@
 //! A running server: listener, accept kthread, owned workqueue and connection core.
 //!
 //! The accept thread blocks in `kernel_accept` (with a short timeout, so that it also sweeps
-//! timeouts) and hands each stream to [`Core::admit`]. Dropping the server tears down in the
-//! only safe order: stop accepting, stop the thread, close every connection, then destroy the
-//! workqueue, which drains whatever runs were still queued.
+//! timeouts) and hands each stream to [`Core::admit`]. A [`Server`]'s fields are its parts in
+//! teardown order, so dropping it stops the server the only safe way (see [`Server`]).
 
 use crate::{
-    clock,
+    clock::{self, Deadline},
     conn::{Core, Session},
     net::Listener,
     queue::OwnedQueue,
     stats::StatsDir,
-    thread::{self, KThread, ThreadMain},
+    thread::{KThread, ThreadContext, ThreadMain},
 };
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{bindings, prelude::*, str::CStr, sync::Arc};
 
 /// How long one `kernel_accept` waits before the thread looks at timeouts and `should_stop`.
 const ACCEPT_POLL_MS: u32 = 200;
 /// How often connection deadlines are checked.
 const SWEEP_MS: u32 = 500;
+/// Back-off after an accept error other than a timeout (no memory, no file handles).
+const ACCEPT_BACKOFF_MS: u32 = 10;
 
 /// What a server is started with.
 pub(crate) struct Config {
@@ -38,13 +39,17 @@ pub(crate) struct Config {
 }
 
 /// A running server; dropping it stops it.
+///
+/// Fields drop in declaration order, which is the teardown order: the counters' files go,
+/// the listener stops and the accept thread is joined (no new connection, no sweep), every
+/// connection is closed (no wake-up queues work any more), then the workqueue is destroyed,
+/// which drains the runs still queued. The report, last, logs what the teardown took.
 pub(crate) struct Server<S: Session> {
-    stats: Option<StatsDir<S>>,
-    thread: Option<KThread<AcceptLoop<S>>>,
-    listener: Arc<Listener>,
-    core: Arc<Core<S>>,
-    /// Destroyed last (in `drop`), draining the connections' queued runs.
-    queue: Option<OwnedQueue>,
+    _stats: StatsDir<S>,
+    _acceptor: Acceptor<S>,
+    _connections: Connections<S>,
+    _queue: QueueShutdown,
+    report: UnloadReport<S>,
 }
 
 impl<S: Session> Server<S> {
@@ -52,7 +57,7 @@ impl<S: Session> Server<S> {
     pub(crate) fn start(config: &Config, shared: S::Shared) -> Result<Self> {
         let queue = OwnedQueue::new(config.name, config.bound)?;
         let core = Arc::pin_init(
-            Core::new(queue.as_raw(), config.max_connections, shared),
+            Core::new(queue.clone(), config.max_connections, shared),
             GFP_KERNEL,
         )?;
         let listener = Listener::bind(
@@ -77,31 +82,80 @@ impl<S: Session> Server<S> {
             core: core.clone(),
         };
         let thread = KThread::spawn(config.name, accept)?;
-        let stats = StatsDir::new(config.name, core.clone());
         Ok(Self {
-            stats: Some(stats),
-            thread: Some(thread),
-            listener,
-            core,
-            queue: Some(queue),
+            _stats: StatsDir::new(config.name, core.clone()),
+            _acceptor: Acceptor {
+                _thread: thread,
+                listener,
+            },
+            _connections: Connections { core: core.clone() },
+            _queue: QueueShutdown { queue },
+            report: UnloadReport {
+                core,
+                started: AtomicU64::new(0),
+            },
         })
     }
 }
 
 impl<S: Session> Drop for Server<S> {
     fn drop(&mut self) {
-        let started = clock::now();
-        drop(self.stats.take());
+        // Runs before the fields are dropped: the start of the teardown.
+        self.report.started.store(clock::now(), Ordering::Relaxed);
+    }
+}
+
+/// The listener and the thread accepting on it. Dropping it shuts the listener down, which
+/// wakes the thread from `kernel_accept`, then stops and joins the thread.
+struct Acceptor<S: Session> {
+    _thread: KThread<AcceptLoop<S>>,
+    listener: Arc<Listener>,
+}
+
+impl<S: Session> Drop for Acceptor<S> {
+    fn drop(&mut self) {
         self.listener.shutdown();
-        drop(self.thread.take());
-        let live = self.core.stats.active.load(Ordering::Relaxed);
-        self.core.close_all();
-        drop(self.queue.take());
+        // Then `_thread` drops: kthread_stop() joins it.
+    }
+}
+
+/// Closes every connection of the core when dropped, and lets no new one in.
+struct Connections<S: Session> {
+    core: Arc<Core<S>>,
+}
+
+impl<S: Session> Drop for Connections<S> {
+    fn drop(&mut self) {
+        let closed = self.core.close_all();
+        self.core.closed_at_unload.store(closed, Ordering::Relaxed);
+    }
+}
+
+/// Shuts the workqueue down when dropped: no more queueing, then a drain of what is queued.
+struct QueueShutdown {
+    queue: Arc<OwnedQueue>,
+}
+
+impl Drop for QueueShutdown {
+    fn drop(&mut self) {
+        self.queue.shut_down();
+    }
+}
+
+/// Logs, when dropped last, how long the teardown took and the final counters.
+struct UnloadReport<S: Session> {
+    core: Arc<Core<S>>,
+    started: AtomicU64,
+}
+
+impl<S: Session> Drop for UnloadReport<S> {
+    fn drop(&mut self) {
+        let started: Deadline = self.started.load(Ordering::Relaxed);
         let stats = &self.core.stats;
         pr_info!(
             "stopped in {} ms ({} connections closed at unload): {} accepted, {} closed, {} refused, {} timed out\n",
             clock::jiffies_to_ms(clock::now().saturating_sub(started)),
-            live,
+            self.core.closed_at_unload.load(Ordering::Relaxed),
             stats.accepted.load(Ordering::Relaxed),
             stats.closed.load(Ordering::Relaxed),
             stats.refused.load(Ordering::Relaxed),
@@ -117,18 +171,15 @@ struct AcceptLoop<S: Session> {
 }
 
 impl<S: Session> ThreadMain for AcceptLoop<S> {
-    fn run(self) {
+    fn run(self, thread: &ThreadContext) {
         let mut next_sweep = clock::after_ms(SWEEP_MS);
-        while !thread::should_stop() {
+        while !thread.should_stop() {
             match self.listener.accept() {
                 Ok(stream) => self.core.admit(stream),
                 Err(e) if e == EAGAIN => {}
-                Err(_) if thread::should_stop() => break,
-                Err(_) => {
-                    // Out of memory or file handles, or shut down: back off briefly.
-                    // SAFETY: plain sleep in process context.
-                    unsafe { bindings::msleep(10) };
-                }
+                Err(_) if thread.should_stop() => break,
+                // Out of memory or file handles, or shut down: back off briefly.
+                Err(_) => thread.sleep_ms(ACCEPT_BACKOFF_MS),
             }
             if clock::now() >= next_sweep {
                 self.core.sweep();

@@ -11,8 +11,9 @@ const NUMA_NO_NODE: i32 = -1;
 
 /// The body of a kthread.
 pub(crate) trait ThreadMain: Send + 'static {
-    /// Runs on the new thread; must return soon after [`should_stop`] turns true.
-    fn run(self);
+    /// Runs on the new thread; must return soon after [`ThreadContext::should_stop`] turns
+    /// true.
+    fn run(self, thread: &ThreadContext);
 }
 
 /// A running kthread that executes `F` once.
@@ -32,10 +33,23 @@ unsafe impl<F: ThreadMain> Send for KThread<F> {}
 // SAFETY: `&KThread` exposes nothing.
 unsafe impl<F: ThreadMain> Sync for KThread<F> {}
 
-/// Tells whether the current kthread has been asked to stop.
-pub(crate) fn should_stop() -> bool {
-    // SAFETY: only called from a kthread created by `KThread::spawn`.
-    unsafe { bindings::kthread_should_stop() }
+/// What a kthread body may ask of its own thread; only [`KThread`]'s entry point makes one.
+pub(crate) struct ThreadContext {
+    _private: (),
+}
+
+impl ThreadContext {
+    /// Tells whether this kthread has been asked to stop.
+    pub(crate) fn should_stop(&self) -> bool {
+        // SAFETY: a `ThreadContext` exists only on a kthread created by `KThread::spawn`.
+        unsafe { bindings::kthread_should_stop() }
+    }
+
+    /// Sleeps for `ms` milliseconds (a kthread body runs in process context).
+    pub(crate) fn sleep_ms(&self, ms: u32) {
+        // SAFETY: a plain sleep in process context.
+        unsafe { bindings::msleep(ms) };
+    }
 }
 
 impl<F: ThreadMain> KThread<F> {
@@ -64,20 +78,28 @@ impl<F: ThreadMain> KThread<F> {
         };
         // SAFETY: `task` is a freshly created kthread.
         unsafe { bindings::wake_up_process(task.as_ptr()) };
+        // INVARIANT: `task` was created and woken, and is stopped only by `Drop`, which also
+        // frees `func` afterwards.
         Ok(Self { task, func })
     }
 }
 
 /// The kthread's entry point: runs the closure, then waits to be stopped, so the thread never
 /// exits before `kthread_stop` (which then never sees a task that is already gone).
+///
+/// # Safety
+///
+/// `data` must be the `Option<F>` box that [`KThread::spawn`] allocated for this thread, not
+/// freed before the thread exits (which `KThread`'s invariant guarantees).
 unsafe extern "C" fn trampoline<F: ThreadMain>(data: *mut c_void) -> i32 {
     // SAFETY: `data` is the `Option<F>` that `spawn` allocated; `Drop` frees it only after this
     // thread has exited, and nothing else touches it while the thread runs.
     let slot = unsafe { &mut *data.cast::<Option<F>>() };
+    let thread = ThreadContext { _private: () };
     if let Some(func) = slot.take() {
-        func.run();
+        func.run(&thread);
     }
-    while !should_stop() {
+    while !thread.should_stop() {
         // SAFETY: plain sleep in process context; `kthread_stop` wakes us.
         unsafe { bindings::schedule_timeout_interruptible(100) };
     }

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Rust declarations of the C shims in `helpers.c` and the module shims (`params.h`), made
+//! once here with the types bindgen gives for their arguments. Only the wrapper layer
+//! (`net.rs`, `fs.rs`, `clock.rs`, `stats.rs`, `params.rs`) calls them.
+
+use kernel::bindings;
+use kernel::ffi::{c_char, c_int, c_long, c_uint, c_ulong};
+
+/// Fields of [`RawParams`] (`KTCP_PARAMS_FIELDS` in `params.h`).
+pub(crate) const PARAMS_FIELDS: usize = 12;
+
+/// `struct ktcp_params` of `params.h`, filled by the module's C shim.
+#[repr(C)]
+pub(crate) struct RawParams {
+    pub(crate) port: c_int,
+    pub(crate) backlog: c_int,
+    pub(crate) max_connections: c_int,
+    pub(crate) bench: bool,
+    pub(crate) idle_timeout: c_int,
+    pub(crate) root: *const c_char,
+    pub(crate) keepalive_timeout: c_int,
+    pub(crate) header_timeout: c_int,
+    pub(crate) uid: c_int,
+    pub(crate) gid: c_int,
+    pub(crate) dotfiles: bool,
+    pub(crate) buffer_mib: c_int,
+}
+
+// Each module calls the subset it needs. The bindgen structs are only ever passed by pointer,
+// and C sees them complete; some contain an empty struct (`mod_arch_specific`), which the
+// `improper_ctypes` lint flags even behind a pointer.
+#[allow(dead_code, improper_ctypes)]
+extern "C" {
+    pub(crate) fn ktcp_init_net() -> *mut bindings::net;
+    pub(crate) fn ktcp_sock_set_nodelay(sock: *mut bindings::socket);
+    pub(crate) fn ktcp_sock_set_reuseaddr(sock: *mut bindings::socket);
+    pub(crate) fn ktcp_sock_set_rcvtimeo(sock: *mut bindings::socket, timeo: c_long);
+    pub(crate) fn ktcp_init_wait_entry(
+        entry: *mut bindings::wait_queue_entry,
+        func: bindings::wait_queue_func_t,
+    );
+
+    pub(crate) fn ktcp_rcu_read_lock();
+    pub(crate) fn ktcp_rcu_read_unlock();
+
+    pub(crate) fn ktcp_jiffies64() -> u64;
+    pub(crate) fn ktcp_msecs_to_jiffies(ms: c_uint) -> c_ulong;
+    pub(crate) fn ktcp_jiffies_to_msecs(jiffies: c_ulong) -> c_uint;
+
+    pub(crate) fn ktcp_debugfs_dir(name: *const c_char) -> *mut bindings::dentry;
+    pub(crate) fn ktcp_debugfs_u64(
+        name: *const c_char,
+        dir: *mut bindings::dentry,
+        value: *mut u64,
+    );
+    pub(crate) fn ktcp_debugfs_remove(dir: *mut bindings::dentry);
+
+    pub(crate) fn ktcp_path_lookup_beneath(
+        root: *const bindings::path,
+        name: *const c_char,
+        out: *mut bindings::path,
+    ) -> c_int;
+    pub(crate) fn ktcp_kern_path_dir(name: *const c_char, out: *mut bindings::path) -> c_int;
+    pub(crate) fn ktcp_path_mode(path: *const bindings::path) -> c_uint;
+    pub(crate) fn ktcp_path_permission(path: *const bindings::path, mask: c_int) -> c_int;
+    pub(crate) fn ktcp_unprivileged_cred(uid: u32, gid: u32) -> *const bindings::cred;
+    pub(crate) fn ktcp_put_cred(cred: *const bindings::cred);
+    pub(crate) fn ktcp_override_creds(cred: *const bindings::cred) -> *const bindings::cred;
+    pub(crate) fn ktcp_revert_creds(old: *const bindings::cred);
+
+    pub(crate) fn ktcp_params_get(params: *mut RawParams);
+    pub(crate) fn ktcp_params_layout() -> *const usize;
+}

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The response being sent on a connection: a window of bytes in a fixed buffer, refilled from
+//! the body (a static page, a generated listing, or a file streamed in chunks) as the socket
+//! takes them.
+
+use crate::{budget::Reservation, fs::File, net::Stream};
+use kernel::prelude::*;
+
+/// Capacity of the send buffer: a response head plus one file chunk.
+pub(crate) const SEND_BUF_CAP: usize = 32 * 1024;
+
+/// What follows the response head in the buffer.
+pub(crate) enum Body {
+    /// Nothing.
+    None,
+    /// `pos..` of a static page (hello, error pages).
+    Static { data: &'static [u8], pos: usize },
+    /// `pos..end` of an open file.
+    File { file: File, pos: u64, end: u64 },
+    /// `pos..end` of a generated page (a directory listing), paid for by its reservation.
+    Page {
+        data: KVVec<u8>,
+        pos: usize,
+        end: usize,
+        _paid: Reservation,
+    },
+}
+
+impl Body {
+    /// Whether every byte has been moved to the buffer.
+    fn is_done(&self) -> bool {
+        match self {
+            Body::None => true,
+            Body::Static { data, pos } => *pos >= data.len(),
+            Body::File { pos, end, .. } => pos >= end,
+            Body::Page { pos, end, .. } => pos >= end,
+        }
+    }
+
+    /// Moves the next bytes into `dst`: how many, or `Err` if the body cannot be produced
+    /// (a file that shrank or failed: the promised length cannot be met).
+    fn fill(&mut self, dst: &mut [u8]) -> Result<usize> {
+        let n = match self {
+            Body::None => 0,
+            Body::Static { data, pos } => copy_from(data, pos, data.len(), dst),
+            Body::Page { data, pos, end, .. } => copy_from(data, pos, *end, dst),
+            Body::File { file, pos, end } => {
+                let want = usize::try_from(end.saturating_sub(*pos))
+                    .unwrap_or(usize::MAX)
+                    .min(dst.len());
+                let window = dst.get_mut(..want).ok_or(EINVAL)?;
+                let n = file.read_at(window, *pos)?;
+                if n == 0 && want > 0 {
+                    return Err(EIO);
+                }
+                *pos += n as u64;
+                n
+            }
+        };
+        Ok(n)
+    }
+}
+
+/// Copies `src[*pos..end]` into `dst` as far as it fits, advancing `*pos`.
+fn copy_from(src: &[u8], pos: &mut usize, end: usize, dst: &mut [u8]) -> usize {
+    let rest = src.get(*pos..end.min(src.len())).unwrap_or_default();
+    let n = rest.len().min(dst.len());
+    if let (Some(to), Some(from)) = (dst.get_mut(..n), rest.get(..n)) {
+        to.copy_from_slice(from);
+    }
+    *pos += n;
+    n
+}
+
+/// How a flush ended.
+pub(crate) enum Flushed {
+    /// Everything was sent.
+    Done,
+    /// The socket is full: wait for write space.
+    Blocked,
+    /// The send budget of this run is spent.
+    Budget,
+    /// The connection cannot go on (socket error, or a body that cannot be produced).
+    Failed,
+}
+
+/// The output side of a connection: response heads and the body being streamed.
+pub(crate) struct SendQueue {
+    buf: KVec<u8>,
+    start: usize,
+    end: usize,
+    body: Body,
+}
+
+impl SendQueue {
+    /// An empty send queue with a buffer of [`SEND_BUF_CAP`] bytes.
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Self {
+            buf: KVec::from_elem(0, SEND_BUF_CAP, GFP_KERNEL)?,
+            start: 0,
+            end: 0,
+            body: Body::None,
+        })
+    }
+
+    /// True when nothing is left to send.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.start == self.end && matches!(self.body, Body::None)
+    }
+
+    /// The free space after the pending bytes, to write a head into; see [`SendQueue::commit`].
+    pub(crate) fn tail(&mut self) -> &mut [u8] {
+        self.buf.get_mut(self.end..).unwrap_or_default()
+    }
+
+    /// Marks `n` bytes written into [`SendQueue::tail`] as pending.
+    pub(crate) fn commit(&mut self, n: usize) {
+        self.end = self.end.saturating_add(n).min(self.buf.len());
+    }
+
+    /// Sets what follows the pending bytes; the previous body must be done.
+    pub(crate) fn set_body(&mut self, body: Body) {
+        self.body = body;
+    }
+
+    /// Forgets everything pending (before an error response replaces it).
+    pub(crate) fn clear(&mut self) {
+        self.start = 0;
+        self.end = 0;
+        self.body = Body::None;
+    }
+
+    /// Moves body bytes into the free tail of the buffer; false if the body failed.
+    fn refill(&mut self) -> bool {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+        let Some(tail) = self.buf.get_mut(self.end..) else {
+            return false;
+        };
+        if tail.is_empty() {
+            return true;
+        }
+        match self.body.fill(tail) {
+            Ok(n) => self.end += n,
+            Err(_) => return false,
+        }
+        if self.body.is_done() {
+            self.body = Body::None;
+        }
+        true
+    }
+
+    /// Sends pending bytes and body until done, blocked, or `budget` bytes have gone out;
+    /// `sent` counts what went out.
+    pub(crate) fn flush(&mut self, stream: &Stream, budget: &mut usize, sent: &mut u64) -> Flushed {
+        loop {
+            if !self.refill() {
+                return Flushed::Failed;
+            }
+            let more = !matches!(self.body, Body::None);
+            let Some(pending) = self.buf.get(self.start..self.end) else {
+                return Flushed::Failed;
+            };
+            if pending.is_empty() {
+                return Flushed::Done;
+            }
+            if *budget == 0 {
+                return Flushed::Budget;
+            }
+            match stream.send(pending, more) {
+                Ok(n) => {
+                    self.start += n;
+                    *sent += n as u64;
+                    *budget = budget.saturating_sub(n);
+                }
+                Err(e) if e == EAGAIN => return Flushed::Blocked,
+                Err(_) => return Flushed::Failed,
+            }
+        }
+    }
+}
