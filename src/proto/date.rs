@@ -107,6 +107,18 @@ struct DateFields {
 }
 
 impl DateFields {
+    /// The fields of a date and its `[hour, minute, second]`.
+    fn new(year: u64, month: u64, day: u64, [hour, minute, second]: [u64; 3]) -> Self {
+        Self {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+        }
+    }
+
     /// Seconds since the epoch, after range checks.
     fn to_unix(&self) -> Option<u64> {
         let valid = self.year >= 1970
@@ -131,15 +143,8 @@ fn parse_imf_fixdate(v: &[u8]) -> Option<DateFields> {
     let (day_name, rest) = split_at(v, 3)?;
     DAYS.iter().position(|d| d.as_slice() == day_name)?;
     let (day, month, year, rest) = day_month_year(rest.strip_prefix(b", ")?, b' ', 4)?;
-    let (hour, minute, second, rest) = time_of_day(rest)?;
-    (rest == b" GMT").then_some(DateFields {
-        year,
-        month,
-        day,
-        hour,
-        minute,
-        second,
-    })
+    let (time, rest) = time_of_day(rest)?;
+    (rest == b" GMT").then_some(DateFields::new(year, month, day, time))
 }
 
 /// `Sunday, 06-Nov-94 08:49:37 GMT`.
@@ -148,19 +153,12 @@ fn parse_rfc850(v: &[u8]) -> Option<DateFields> {
     let (day_name, rest) = split_at(v, comma)?;
     LONG_DAYS.iter().position(|&d| d == day_name)?;
     let (day, month, short_year, rest) = day_month_year(rest.strip_prefix(b", ")?, b'-', 2)?;
-    let (hour, minute, second, rest) = time_of_day(rest)?;
+    let (time, rest) = time_of_day(rest)?;
     let century: u64 = if short_year < 70 { 2000 } else { 1900 };
     if rest != b" GMT" {
         return None;
     }
-    Some(DateFields {
-        year: century.checked_add(short_year)?,
-        month,
-        day,
-        hour,
-        minute,
-        second,
-    })
+    Some(DateFields::new(century.checked_add(short_year)?, month, day, time))
 }
 
 /// `Sun Nov  6 08:49:37 1994`.
@@ -176,17 +174,10 @@ fn parse_asctime(v: &[u8]) -> Option<DateFields> {
         None => digits(rest, 2)?,
     };
     let rest = rest.strip_prefix(b" ")?;
-    let (hour, minute, second, rest) = time_of_day(rest)?;
+    let (time, rest) = time_of_day(rest)?;
     let rest = rest.strip_prefix(b" ")?;
     let (year, rest) = digits(rest, 4)?;
-    rest.is_empty().then_some(DateFields {
-        year,
-        month,
-        day,
-        hour,
-        minute,
-        second,
-    })
+    rest.is_empty().then_some(DateFields::new(year, month, day, time))
 }
 
 /// `DD<sep>Mon<sep>YYYY ` (year of `year_width` digits, then a space): day, month, year and
@@ -199,11 +190,11 @@ fn day_month_year(v: &[u8], sep: u8, year_width: usize) -> Option<(u64, u64, u64
 }
 
 /// `HH:MM:SS`, and the rest.
-fn time_of_day(v: &[u8]) -> Option<(u64, u64, u64, &[u8])> {
+fn time_of_day(v: &[u8]) -> Option<([u64; 3], &[u8])> {
     let (hour, rest) = digits(v, 2)?;
     let (minute, rest) = digits(rest.strip_prefix(b":")?, 2)?;
     let (second, rest) = digits(rest.strip_prefix(b":")?, 2)?;
-    Some((hour, minute, second, rest))
+    Some(([hour, minute, second], rest))
 }
 
 /// A month name (case-sensitive) as 1 to 12, and the rest.
