@@ -158,7 +158,12 @@ fn parse_rfc850(v: &[u8]) -> Option<DateFields> {
     if rest != b" GMT" {
         return None;
     }
-    Some(DateFields::new(century.checked_add(short_year)?, month, day, time))
+    Some(DateFields::new(
+        century.checked_add(short_year)?,
+        month,
+        day,
+        time,
+    ))
 }
 
 /// `Sun Nov  6 08:49:37 1994`.
@@ -177,7 +182,8 @@ fn parse_asctime(v: &[u8]) -> Option<DateFields> {
     let (time, rest) = time_of_day(rest)?;
     let rest = rest.strip_prefix(b" ")?;
     let (year, rest) = digits(rest, 4)?;
-    rest.is_empty().then_some(DateFields::new(year, month, day, time))
+    rest.is_empty()
+        .then_some(DateFields::new(year, month, day, time))
 }
 
 /// `DD<sep>Mon<sep>YYYY ` (year of `year_width` digits, then a space): day, month, year and
