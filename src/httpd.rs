@@ -160,6 +160,9 @@ pub(crate) struct Http {
     discard: u64,
     /// Close once the pending response is sent.
     close_after: bool,
+    /// ... with a lingering close: the client may still be sending (an error answered before
+    /// its request was read whole, or a body).
+    linger_after: bool,
 }
 
 impl Http {
@@ -181,6 +184,7 @@ impl Http {
                 );
                 shared.counters.count(answer.status);
                 self.close_after = answer.close;
+                self.linger_after = answer.status.code() >= 400 || req.content_length > 0;
                 self.discard = req.content_length;
                 self.parser.reset();
                 bufs.consume(head_len);
@@ -196,6 +200,7 @@ impl Http {
                 respond::reject(reject.status, &mut bufs.out);
                 shared.counters.count(reject.status);
                 self.close_after = true;
+                self.linger_after = true;
                 self.parser.reset();
                 bufs.consume(usize::MAX);
                 true
@@ -238,7 +243,12 @@ impl Http {
                 }
             }
             if self.close_after {
-                return (Step::Linger, false);
+                // A plain close when nothing more can come (the common `Connection: close`),
+                // a lingering one when the client may still be sending.
+                let quiet = !self.linger_after
+                    && bufs.start == bufs.end
+                    && matches!(stream.has_input(), Err(_) | Ok(false));
+                return (if quiet { Step::Close } else { Step::Linger }, false);
             }
             if self.discard > 0 {
                 let n = usize::try_from(self.discard)
@@ -318,6 +328,7 @@ impl Session for Http {
             stall_deadline: NEVER,
             discard: 0,
             close_after: false,
+            linger_after: false,
         }
     }
 
