@@ -6,16 +6,13 @@ Usage: redbot-diff.py OURS_BASE PEER_BASE PATH[|Header: value]...
   e.g. redbot-diff.py http://127.0.0.1:8081 http://127.0.0.1:8082 /a.txt '/a.txt|Range: bytes=0-9'
 
 Each path is checked the way `redbot URL` checks it (the request, then REDbot's own range,
-conditional and negotiation sub-requests), each check in a process of its own. A problem is
-a note of level `warning` or `bad`, named by its note class (e.g. RANGE_FULL): its wording
-may differ between servers, its class may not. Every note of both servers is printed; the
-exit status is 1 if a problem of OURS is missing from PEER for the same path, or if either
-fetch failed.
+conditional and negotiation sub-requests). A problem is a note of level `warning` or `bad`,
+named by its note class (e.g. RANGE_FULL): its wording may differ between servers, its class
+may not. Every note of both servers is printed; the exit status is 1 if a problem of OURS is
+missing from PEER for the same path, or if either fetch failed.
 Run with the project venv's python (scripts/setup.sh installs redbot there).
 """
 
-import json
-import subprocess
 import sys
 from configparser import ConfigParser
 
@@ -33,8 +30,9 @@ def config():
     return parser["redbot"]
 
 
-def check_here(url, headers):
-    """Runs one REDbot check in this process and prints its result as JSON."""
+def check(url, headers):
+    """(status, notes) of one REDbot check; notes is a list of (class name, level, summary).
+    Checks run one after another on thor's loop, which drops its connections when stopped."""
     resource = HttpResource(config(), descend=False)
     resource.set_request(url, headers=headers)
 
@@ -42,34 +40,18 @@ def check_here(url, headers):
     def check_done():
         thor.stop()
 
+    # A server that never answers must not hang the test; stop() also cancels this.
+    thor.schedule(120, thor.stop)
     resource.check()
     thor.run()
     if not resource.check_done or not resource.response.complete:
         err = resource.fetch_error.desc if resource.fetch_error else "no complete response"
-        print(json.dumps({"error": err}))
-        return
+        raise RuntimeError(f"{url}: {err}")
     notes = []
     for note in resource.response.notes:
         for n in [note, *note.subnotes]:
-            notes.append([type(n).__name__, n.level.value, n.summary])
-    print(json.dumps({"status": resource.response.status_code, "notes": notes}))
-
-
-def check(url, headers):
-    """(status, notes) of one REDbot check, in a process of its own (thor's loop and its
-    connection pool are global); notes is a list of (class name, level, summary)."""
-    args = [sys.executable, __file__, "--one", url, *(f"{n}: {v}" for n, v in headers)]
-    try:
-        done = subprocess.run(args, capture_output=True, text=True, timeout=180, check=False)
-    except subprocess.TimeoutExpired as e:
-        raise RuntimeError(f"{url}: REDbot did not finish in 180 s") from e
-    try:
-        result = json.loads(done.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError) as e:
-        raise RuntimeError(f"{url}: REDbot failed: {done.stderr.strip()[-300:]}") from e
-    if "error" in result:
-        raise RuntimeError(f"{url}: {result['error']}")
-    return result["status"], [(n, lvl, summary) for n, lvl, summary in result["notes"]]
+            notes.append((type(n).__name__, n.level.value, n.summary))
+    return resource.response.status_code, notes
 
 
 def parse_path(arg):
@@ -82,9 +64,6 @@ def parse_path(arg):
 
 
 def main(argv):
-    if len(argv) >= 3 and argv[1] == "--one":
-        check_here(argv[2], [parse_path("|" + h)[1][0] for h in argv[3:]])
-        return 0
     if len(argv) < 4:
         sys.stderr.write(__doc__)
         return 2
@@ -97,10 +76,10 @@ def main(argv):
             ours_status, ours_notes = check(ours + path, headers)
             peer_status, peer_notes = check(peer + path, headers)
         except RuntimeError as e:
-            print(f"redbot {shown}: fetch failed: {e}")
+            print(f"redbot {shown}: fetch failed: {e}", flush=True)
             bad += 1
             continue
-        print(f"redbot {shown}: ours {ours_status}, peer {peer_status}")
+        print(f"redbot {shown}: ours {ours_status}, peer {peer_status}", flush=True)
         peer_problems = {(n, lvl) for (n, lvl, _) in peer_notes if lvl in PROBLEMS}
         for name, level, summary in ours_notes:
             extra = level in PROBLEMS and (name, level) not in peer_problems

@@ -136,6 +136,9 @@ pub mod hard {
     pub const FIFO: &str = "fifo";
     /// A character device node, 1:3 (`/dev/null`'s numbers).
     pub const NULL_DEV: &str = "null";
+    /// A character device node of a major no driver registers (240, local/experimental use):
+    /// opening it fails with ENXIO, so a status other than 403 shows the open was tried.
+    pub const NODEV: &str = "nodev";
     /// Mode 0600, owned by root.
     pub const SECRET_FILE: &str = "secret.txt";
     /// What `secret.txt` holds.
@@ -255,6 +258,7 @@ pub fn make_hardening_root(root: &Path) -> Result<(), String> {
         .map_err(|e| format!("set mtime of a.txt: {e}"))?;
     make_node(&root.join(FIFO), None)?;
     make_node(&root.join(NULL_DEV), Some((1, 3)))?;
+    make_node(&root.join(NODEV), Some((240, 7)))?;
     write_mode(&root.join(SECRET_FILE), SECRET_TEXT.as_bytes(), 0o600)?;
     // The directory's mode is set last, so refreshing the tree can still write into it.
     let private = root.join(PRIVATE_DIR);
@@ -330,6 +334,7 @@ pub mod tests {
         assert!(meta(hard::FIFO).file_type().is_fifo());
         assert!(meta(hard::NULL_DEV).file_type().is_char_device());
         assert_eq!(meta(hard::NULL_DEV).rdev(), libc::makedev(1, 3));
+        assert_eq!(meta(hard::NODEV).rdev(), libc::makedev(240, 7));
         assert_eq!(meta(hard::SECRET_FILE).mode() & 0o777, 0o600);
         assert_eq!(meta(hard::PRIVATE_DIR).mode() & 0o777, 0o700);
         assert_eq!(

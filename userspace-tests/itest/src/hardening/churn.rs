@@ -12,9 +12,10 @@ use crate::client::Proto;
 use crate::net;
 use crate::report::{ensure, test, Test};
 
-pub fn tests(cycles: usize) -> Vec<Test<Hard>> {
+pub fn tests(cycles: usize, proto: Proto) -> Vec<Test<Hard>> {
     let secs = 120 + cycles as u64 / 10;
-    vec![test("churn_connect_send_close", secs, |c: &Hard| {
+    let name = format!("churn_{}_connect_send_close", proto.name());
+    vec![test(name, secs, |c: &Hard| {
         let payload: Vec<u8> = match c.proto {
             Proto::Echo => b"churn churn churn churn churn!\n".to_vec(),
             Proto::Http => c.get("/a.txt"),

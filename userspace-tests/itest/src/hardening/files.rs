@@ -7,6 +7,9 @@ use crate::report::{ensure, test, Test, TestResult};
 pub fn tests() -> Vec<Test<Hard>> {
     vec![
         test("char_device_403", 15, |c: &Hard| forbidden(c, "/null", &[])),
+        test("char_device_no_driver_403", 15, |c: &Hard| {
+            forbidden(c, &format!("/{NODEV}"), &[])
+        }),
         test("mode_0600_file_403", 15, |c: &Hard| {
             forbidden(c, "/secret.txt", &[SECRET_TEXT])
         }),

@@ -134,7 +134,7 @@ pub fn main(raw: &[String]) -> Result<i32, String> {
             needs(ctx.idle_timeout > 0, "--idle-timeout S")?;
             echo_idle::tests(ctx.idle_timeout)
         }
-        "churn" => churn::tests(ctx.cycles),
+        "churn" => churn::tests(ctx.cycles, ctx.proto),
         other => return Err(format!("hardening: unknown group {other:?}\n{USAGE}")),
     };
     // Other fields (parallelism, skips) keep their defaults whatever the runner grows.
