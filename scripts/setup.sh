@@ -76,5 +76,6 @@ if ! compgen -G "$VENV/lib/python3*/site-packages/virtme_ng-$VIRTME_NG_VERSION.d
     grep --line-buffered -E '^(Collecting|Successfully|ERROR)' | sed -u 's/^/  pip: /'
   [ -x "$VENV/bin/vng" ] || die "pip could not install virtme-ng $VIRTME_NG_VERSION"
 fi
-[ -x "$VENV/bin/redbot" ] || { stage "pip: installing redbot (HTTP linter, guest hardening test)"; "$VENV/bin/pip" install -q redbot==2.7.1; }
+[ -x "$VENV/bin/redbot" ] || { stage "pip: installing redbot (HTTP linter, guest hardening test)"; "$VENV/bin/pip" install -q redbot==2.7.1; rm -f "$CACHE/redbot-bundle.tar"; }
+[ -f "$CACHE/redbot-bundle.tar" ] || "$VENV/bin/python3" "$KTCP_ROOT/scripts/redbot-bundle.py" "$CACHE/redbot-bundle.tar"
 stage "setup complete"
