@@ -12,6 +12,8 @@ pub struct Counters {
     pub bad_responses: u64,
     /// Requests lost because a fresh connection closed before answering.
     pub closed: u64,
+    /// Responses cut short: the connection closed inside them.
+    pub truncated: u64,
     pub other_io: u64,
     /// Connections reopened after the server closed a keep-alive connection.
     pub reconnects: u64,
@@ -40,6 +42,7 @@ impl Counters {
             + self.timeouts
             + self.bad_responses
             + self.closed
+            + self.truncated
             + self.other_io
     }
 
@@ -57,6 +60,7 @@ impl Counters {
         self.timeouts += other.timeouts;
         self.bad_responses += other.bad_responses;
         self.closed += other.closed;
+        self.truncated += other.truncated;
         self.other_io += other.other_io;
         self.reconnects += other.reconnects;
         self.bytes += other.bytes;

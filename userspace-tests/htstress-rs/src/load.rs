@@ -61,6 +61,8 @@ impl Shared {
 
 enum Failure {
     Reset,
+    /// The connection closed in the middle of a response.
+    Truncated,
     Timeout,
     Bad,
     Io,
@@ -80,6 +82,7 @@ impl Failure {
     fn count(self, counters: &mut Counters, requests: u64) {
         let field = match self {
             Failure::Reset => &mut counters.resets,
+            Failure::Truncated => &mut counters.truncated,
             Failure::Timeout => &mut counters.timeouts,
             Failure::Bad => &mut counters.bad_responses,
             Failure::Io => &mut counters.other_io,
@@ -238,7 +241,7 @@ async fn read_response(
         match read {
             Ok(Ok(0)) => {
                 let unparsed = conn.buf.len() - conn.start;
-                return conn.parser.finish(unparsed).map_err(|_| Failure::Bad);
+                return conn.parser.finish(unparsed).map_err(|_| Failure::Truncated);
             }
             Ok(Ok(n)) => counters.bytes += n as u64,
             Ok(Err(e)) => return Err(Failure::from_io(&e)),

@@ -108,7 +108,8 @@ fn run(options: Options) -> Result<bool, String> {
 }
 
 /// `--until-refused` passes when the load reached the server, ended because the server went
-/// away, and nothing but resets and closes (what an unload does) went wrong.
+/// away, and nothing but resets and closes, mid-response too (what an unload does), went
+/// wrong.
 fn until_refused_verdict(totals: &Counters, refused: bool) -> Result<(), String> {
     let [_, _, s4, s5] = totals.classes;
     if !refused {

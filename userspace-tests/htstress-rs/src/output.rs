@@ -20,12 +20,13 @@ pub fn print_report(options: &Options, totals: &mut Counters, secs: f64, refused
     );
     println!("status: 2xx={s2} 3xx={s3} 4xx={s4} 5xx={s5}");
     println!(
-        "errors: connect={} reset={} timeout={} bad={} closed={} io={} (reconnects {})",
+        "errors: connect={} reset={} timeout={} bad={} closed={} truncated={} io={} (reconnects {})",
         totals.connect_errors,
         totals.resets,
         totals.timeouts,
         totals.bad_responses,
         totals.closed,
+        totals.truncated,
         totals.other_io,
         totals.reconnects
     );
@@ -48,6 +49,7 @@ pub fn print_report(options: &Options, totals: &mut Counters, secs: f64, refused
         .set("timeouts", totals.timeouts)
         .set("bad", totals.bad_responses)
         .set("closed", totals.closed)
+        .set("truncated", totals.truncated)
         .set("reconnects", totals.reconnects)
         .set("keepalive", u8::from(options.keepalive))
         .set("pipeline", options.pipeline)
