@@ -239,6 +239,8 @@ const STEP_BYTES: usize = 4096;
 const STEP_PAUSE: Duration = Duration::from_millis(20);
 /// Bytes in flight per echo client.
 const ECHO_STREAM: usize = 256 * 1024;
+/// How long a busy client may take to get its request going before `READY`.
+const START_WITHIN: Duration = Duration::from_secs(30);
 
 /// One busy client: a request always in flight, its answer read slowly.
 struct Busy {
@@ -249,19 +251,35 @@ struct Busy {
     state: Arc<BusyState>,
 }
 
+/// A busy client between `READY` and the end: what it needs to go on.
+enum Flowing {
+    /// The echo stream: its writer thread, the stop flag for it, bytes read back so far.
+    Echo {
+        writer: thread::JoinHandle<()>,
+        stop: Arc<AtomicBool>,
+        received: u64,
+    },
+    /// An HTTP response with this many body bytes still to read.
+    Http { body_left: usize },
+}
+
 impl Busy {
+    /// Connects, checks one exchange, gets a request in flight (so the client is
+    /// mid-request before `READY`), then reads on slowly until the server goes away.
     fn run(
         self,
         ready: mpsc::Sender<Result<(), String>>,
         go: mpsc::Receiver<Instant>,
         done: mpsc::Sender<Ending>,
     ) {
-        let opened = Client::open(self.proto, self.addr).and_then(|mut c| {
+        let started = Client::open(self.proto, self.addr).and_then(|mut c| {
             net::set_timeouts(c.stream(), Duration::from_secs(1))?;
-            c.exchange(4096).map(|_| c)
+            c.exchange(4096)?;
+            let flowing = self.start(c.stream())?;
+            Ok((c, flowing))
         });
-        let mut client = match opened {
-            Ok(c) => c,
+        let (mut client, flowing) = match started {
+            Ok(started) => started,
             Err(e) => {
                 let _ = ready.send(Err(format!("busy client {}: {e}", self.index)));
                 return;
@@ -270,82 +288,164 @@ impl Busy {
         self.state.open.store(true, Ordering::SeqCst);
         let _ = ready.send(Ok(()));
         let Ok(deadline) = go.recv() else { return };
-        let ending = match self.proto {
-            Proto::Echo => self.echo_until_closed(client.stream(), deadline),
-            Proto::Http => self.http_until_closed(client.stream(), deadline),
+        let (ending, writer) = match flowing {
+            Flowing::Echo {
+                writer,
+                stop,
+                received,
+            } => {
+                let ending = self.echo_until_closed(client.stream(), received, deadline);
+                stop.store(true, Ordering::SeqCst);
+                (ending, Some(writer))
+            }
+            Flowing::Http { body_left } => (
+                self.http_until_closed(client.stream(), body_left, deadline),
+                None,
+            ),
         };
         self.state.open.store(false, Ordering::SeqCst);
         let _ = done.send(ending);
+        if let Some(w) = writer {
+            let _ = w.join();
+        }
     }
 
-    /// Streams bytes through the echo from a writer thread while reading them back slowly.
-    fn echo_until_closed(&self, stream: &mut TcpStream, deadline: Instant) -> Ending {
-        let Ok(mut writer) = stream.try_clone() else {
-            return None;
-        };
-        let state = Arc::clone(&self.state);
-        let sender = thread::spawn(move || {
-            let data = pattern_bytes(0, ECHO_STREAM);
-            let mut offset = 0;
-            while Instant::now() < deadline {
-                match writer.write(&data[offset..]) {
-                    Ok(0) => return,
-                    Ok(n) => {
-                        offset = (offset + n) % ECHO_STREAM;
-                        state.sent.fetch_add(n as u64, Ordering::SeqCst);
-                        state.mid_request.store(true, Ordering::SeqCst);
+    /// Puts a request in flight: the echo stream flowing (its first bytes back), or the
+    /// head of the answer to `GET <target>` read.
+    fn start(&self, stream: &mut TcpStream) -> Result<Flowing, String> {
+        let until = Instant::now() + START_WITHIN;
+        match self.proto {
+            Proto::Echo => {
+                let stop = Arc::new(AtomicBool::new(false));
+                let writer = self.spawn_echo_writer(stream, Arc::clone(&stop))?;
+                let mut buf = [0u8; STEP_BYTES];
+                let n = loop {
+                    match stream.read(&mut buf) {
+                        Ok(0) => return Err("closed before the echo stream started".into()),
+                        Ok(n) => break n,
+                        Err(e) if is_timeout(&e) && Instant::now() < until => {}
+                        Err(e) => return Err(format!("echo stream: {e}")),
                     }
-                    Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(_) => return,
+                };
+                if let Some(i) = (0..n).find(|&i| buf[i] != echo_byte(i as u64)) {
+                    return Err(format!("wrong echo at byte {i}"));
                 }
+                self.note_echo_progress(n as u64);
+                Ok(Flowing::Echo {
+                    writer,
+                    stop,
+                    received: n as u64,
+                })
             }
-        });
-        let mut received = 0u64;
+            Proto::Http => {
+                self.send_get(stream)?;
+                let body_left = read_head(stream, until)
+                    .map_err(|e| format!("GET {}: {}", self.target, ending_text(e)))?;
+                self.state
+                    .mid_request
+                    .store(body_left > 0, Ordering::SeqCst);
+                Ok(Flowing::Http { body_left })
+            }
+        }
+    }
+
+    fn spawn_echo_writer(
+        &self,
+        stream: &TcpStream,
+        stop: Arc<AtomicBool>,
+    ) -> Result<thread::JoinHandle<()>, String> {
+        let mut writer = stream.try_clone().map_err(|e| format!("try_clone: {e}"))?;
+        let state = Arc::clone(&self.state);
+        thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                let data = pattern_bytes(0, ECHO_STREAM);
+                let mut offset = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    match writer.write(&data[offset..]) {
+                        Ok(0) => return,
+                        Ok(n) => {
+                            offset = (offset + n) % ECHO_STREAM;
+                            state.sent.fetch_add(n as u64, Ordering::SeqCst);
+                            state.mid_request.store(true, Ordering::SeqCst);
+                        }
+                        Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(_) => return,
+                    }
+                }
+            })
+            .map_err(|e| format!("spawn: {e}"))
+    }
+
+    fn note_echo_progress(&self, received: u64) {
+        let sent = self.state.sent.load(Ordering::SeqCst);
+        self.state
+            .mid_request
+            .store(sent > received, Ordering::SeqCst);
+    }
+
+    /// Reads the echo stream back slowly, checking every byte, until the server goes away.
+    fn echo_until_closed(
+        &self,
+        stream: &mut TcpStream,
+        mut received: u64,
+        deadline: Instant,
+    ) -> Ending {
         let mut buf = [0u8; STEP_BYTES];
-        let ending = loop {
+        loop {
             if Instant::now() >= deadline {
-                break None;
+                return None;
             }
             match stream.read(&mut buf) {
-                Ok(0) => break Some((Instant::now(), Closed::Eof)),
+                Ok(0) => return Some((Instant::now(), Closed::Eof)),
                 Ok(n) => {
                     let wrong = (0..n).find(|&i| buf[i] != echo_byte(received + i as u64));
                     if let Some(i) = wrong {
                         let at = received + i as u64;
                         println!("hold: busy client {}: wrong echo at byte {at}", self.index);
-                        break None;
+                        return None;
                     }
                     received += n as u64;
-                    let sent = self.state.sent.load(Ordering::SeqCst);
-                    self.state
-                        .mid_request
-                        .store(sent > received, Ordering::SeqCst);
+                    self.note_echo_progress(received);
                     thread::sleep(STEP_PAUSE);
                 }
-                Err(e) if is_reset(&e) => break Some((Instant::now(), Closed::Reset)),
+                Err(e) if is_reset(&e) => return Some((Instant::now(), Closed::Reset)),
                 Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => break Some((Instant::now(), Closed::Reset)),
+                Err(_) => return Some((Instant::now(), Closed::Reset)),
             }
-        };
-        let _ = sender.join();
-        ending
+        }
     }
 
-    /// `GET <target>` again and again, each answer read slowly.
-    fn http_until_closed(&self, stream: &mut TcpStream, deadline: Instant) -> Ending {
+    fn send_get(&self, stream: &mut TcpStream) -> Result<(), String> {
         let request = format!(
             "GET {} HTTP/1.1\r\nHost: {}\r\n\r\n",
             self.target, self.addr
         );
+        stream
+            .write_all(request.as_bytes())
+            .map_err(|e| format!("send: {e}"))
+    }
+
+    /// Reads the body in flight slowly, then `GET <target>` again and again.
+    fn http_until_closed(
+        &self,
+        stream: &mut TcpStream,
+        mut body_left: usize,
+        deadline: Instant,
+    ) -> Ending {
         loop {
-            if stream.write_all(request.as_bytes()).is_err() {
+            if let Err(ending) = read_body_slowly(stream, body_left, deadline) {
+                return ending;
+            }
+            self.state.mid_request.store(false, Ordering::SeqCst);
+            if self.send_get(stream).is_err() {
                 return wait_for_close(stream, deadline);
             }
             self.state.mid_request.store(true, Ordering::SeqCst);
-            match read_response_slowly(stream, deadline) {
-                Ok(()) => self.state.mid_request.store(false, Ordering::SeqCst),
+            body_left = match read_head(stream, deadline) {
+                Ok(left) => left,
                 Err(ending) => return ending,
-            }
+            };
         }
     }
 }
@@ -355,51 +455,71 @@ fn echo_byte(offset: u64) -> u8 {
     pattern(offset % ECHO_STREAM as u64)
 }
 
-/// Reads one response at the busy pace; `Err` with how the connection ended (or `None`
-/// when the deadline passed or the answer was malformed).
-fn read_response_slowly(stream: &mut TcpStream, deadline: Instant) -> Result<(), Ending> {
+fn ending_text(e: Ending) -> &'static str {
+    match e {
+        Some((_, Closed::Eof)) => "closed",
+        Some((_, Closed::Reset)) => "reset",
+        None => "no good answer in time",
+    }
+}
+
+/// One read step: `Ok(n)` bytes (0 after a read timeout), or how the connection ended.
+fn read_step(stream: &mut TcpStream, buf: &mut [u8]) -> Result<usize, Ending> {
+    match stream.read(buf) {
+        Ok(0) => Err(Some((Instant::now(), Closed::Eof))),
+        Ok(n) => Ok(n),
+        Err(e) if is_reset(&e) => Err(Some((Instant::now(), Closed::Reset))),
+        Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => Ok(0),
+        Err(_) => Err(Some((Instant::now(), Closed::Reset))),
+    }
+}
+
+/// Reads a `200` response head; returns the body bytes still unread. `Err` with how the
+/// connection ended, or `None` past `deadline` or on a malformed or non-200 answer.
+fn read_head(stream: &mut TcpStream, deadline: Instant) -> Result<usize, Ending> {
     let mut head = Vec::new();
     let mut buf = [0u8; STEP_BYTES];
-    let mut body_left: Option<usize> = None;
     loop {
         if Instant::now() >= deadline {
             return Err(None);
         }
-        let n = match stream.read(&mut buf) {
-            Ok(0) => return Err(Some((Instant::now(), Closed::Eof))),
-            Ok(n) => n,
-            Err(e) if is_reset(&e) => return Err(Some((Instant::now(), Closed::Reset))),
-            Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => return Err(Some((Instant::now(), Closed::Reset))),
-        };
-        let mut got = n;
-        if body_left.is_none() {
-            head.extend_from_slice(&buf[..n]);
-            match parse_head(&head) {
-                Ok(Some((h, used))) => {
-                    let len = h.content_length().ok().flatten().unwrap_or(0);
-                    if h.status != 200 {
-                        println!("hold: busy client got {} instead of 200", h.status);
-                        return Err(None);
-                    }
-                    got = head.len() - used;
-                    body_left = Some(len);
-                }
-                Ok(None) => continue,
-                Err(e) => {
-                    println!("hold: busy client: {e}");
+        let n = read_step(stream, &mut buf)?;
+        head.extend_from_slice(&buf[..n]);
+        match parse_head(&head) {
+            Ok(Some((h, used))) => {
+                if h.status != 200 {
+                    println!("hold: busy client got {} instead of 200", h.status);
                     return Err(None);
                 }
+                let len = h.content_length().ok().flatten().unwrap_or(0);
+                return Ok(len.saturating_sub(head.len() - used));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                println!("hold: busy client: {e}");
+                return Err(None);
             }
         }
-        if let Some(left) = body_left.as_mut() {
-            *left = left.saturating_sub(got);
-            if *left == 0 {
-                return Ok(());
-            }
+    }
+}
+
+/// Reads `left` body bytes at the busy pace.
+fn read_body_slowly(
+    stream: &mut TcpStream,
+    mut left: usize,
+    deadline: Instant,
+) -> Result<(), Ending> {
+    let mut buf = [0u8; STEP_BYTES];
+    while left > 0 {
+        if Instant::now() >= deadline {
+            return Err(None);
         }
+        let want = left.min(STEP_BYTES);
+        let n = read_step(stream, &mut buf[..want])?;
+        left -= n;
         thread::sleep(STEP_PAUSE);
     }
+    Ok(())
 }
 
 /// After a failed send: EOF or reset before `deadline`, or still open.
@@ -450,8 +570,10 @@ mod tests {
         let mut c = TcpStream::connect(addr).unwrap();
         c.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
-        assert_eq!(read_response_slowly(&mut c, deadline), Ok(()));
-        let ended = read_response_slowly(&mut c, deadline);
+        let left = read_head(&mut c, deadline).unwrap();
+        assert!(left <= 10_000);
+        assert_eq!(read_body_slowly(&mut c, left, deadline), Ok(()));
+        let ended = read_head(&mut c, deadline);
         assert!(matches!(ended, Err(Some((_, Closed::Eof)))));
     }
 }

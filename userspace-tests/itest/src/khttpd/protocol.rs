@@ -16,7 +16,7 @@ pub fn tests() -> Vec<Test<Http>> {
         test("http10_closes", 15, http10_closes),
         test("http10_keepalive_stays_open", 15, http10_keepalive),
         test("pipelined_three_in_order", 15, pipelined_three),
-        test("one_byte_per_write", 30, one_byte_per_write),
+        test("one_byte_per_write", 30, one_byte_per_write).alone(),
         test("absolute_form_target", 15, absolute_form),
         test("query_string_ignored", 15, query_ignored),
         test("not_found_404_keeps_connection", 15, not_found),
