@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Build kecho_rs.ko and khttpd_rs.ko for one flavour (or against KDIR), warnings fatal.
+# Build kecho_rs.ko and khttpd_rs.ko for one flavour (or against KDIR); any warning fails.
 # Usage: scripts/modules.sh [perf|debug]   (KDIR=/path/to/built/kernel overrides the flavour)
+# KTCP_CLIPPY=1 compiles through clippy-driver (Kbuild's CLIPPY=1, the kernel's lint set);
+# its findings are warnings like any other.
 # Out-of-tree Kbuild writes objects beside the sources, so each flavour builds in its own copy
-# under build/<flavour>/ and the source tree stays clean.
+# under build/<flavour>/ and the source tree stays clean. The build is skipped when its inputs
+# (src/, Kbuild, the kernel tree, the toolchain, CLIPPY) are those of the last build, whose
+# log (and so its warnings) then stands; otherwise everything is rebuilt from clean, so the log
+# always holds every warning of both modules.
+# Exit status: 0 built warning-free, 3 built with warnings (printed), 1 build failed.
 source "$(dirname "$0")/common.sh"
 
 flavour=${1:-debug}
@@ -13,17 +19,31 @@ else
   kdir=$(bash "$KTCP_ROOT/scripts/kernel.sh" "$flavour" --print-dir); out=$KTCP_ROOT/build/$flavour
 fi
 [ -f "$kdir/Module.symvers" ] || die "$kdir is not a built kernel tree (no Module.symvers)"
+clippy=${KTCP_CLIPPY:-0}
+mk=(make -C "$kdir" M="$out" -j"$(nproc)")
+[ "$clippy" = 1 ] && mk+=(CLIPPY=1)
 
-mkdir -p "$out"
-rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' "$KTCP_ROOT/src" "$out/" 2>/dev/null ||
-  rsync -a "$KTCP_ROOT/src" "$out/"
-cp "$KTCP_ROOT/Kbuild" "$out/Kbuild"
+inputs=$( { cd "$KTCP_ROOT" && find src Kbuild -type f -print0 | sort -z | xargs -0 sha256sum
+  echo "$kdir $(stat -c %Y "$kdir/Module.symvers") clippy=$clippy"; rustc --version; } | sha256sum | cut -c1-16)
 log=$out/build.log
-stage "modules: building against $kdir"
-if ! make -C "$kdir" M="$out" -j"$(nproc)" modules >"$log" 2>&1; then
-  cat "$log"; die "module build failed"
+if [ -f "$out/.ktcp-inputs" ] && [ "$(cat "$out/.ktcp-inputs")" = "$inputs" ] && [ -f "$log" ] &&
+   [ -f "$out/kecho_rs.ko" ] && [ -f "$out/khttpd_rs.ko" ]; then
+  stage "modules: unchanged since the last build (clippy=$clippy), its log stands: $log"
+else
+  mkdir -p "$out"
+  rm -f "$out/.ktcp-inputs"
+  if [ -f "$out/Kbuild" ]; then "${mk[@]}" clean >/dev/null 2>&1 || true; fi
+  rsync -a --delete "$KTCP_ROOT/src" "$out/"
+  cp "$KTCP_ROOT/Kbuild" "$out/Kbuild"
+  stage "modules: building against $kdir$([ "$clippy" = 1 ] && echo ' (through clippy)')"
+  if ! "${mk[@]}" modules >"$log" 2>&1; then
+    cat "$log"; die "module build failed (log: $log)"
+  fi
+  echo "$inputs" >"$out/.ktcp-inputs"
 fi
-if grep -iE '(^|[^-])warning' "$log"; then
-  die "module build printed warnings (see above); the modules must build warning-free"
+if grep -qi 'warning:' "$log"; then
+  grep -i -A12 'warning:' "$log" | head -n 80
+  printf 'error: %s\n' "the module build printed warnings (above; log: $log); the modules must build warning-free" >&2
+  exit 3
 fi
 stage "modules: $(cd "$out" && ls *.ko | tr '\n' ' ')in $out"
