@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # khttpd_rs guest tests: every behaviour of the khttpd_rs issue, against the real module.
+# STORM_SECS, CYCLES, BIG_MIB, SEED, JOBS: see README.
 source "$(dirname "$0")/lib.sh"
+plan 21
 KO=$MODDIR/khttpd_rs.ko
 ADDR=127.0.0.1:8081
 WWW=/tmp/ktcp-www OUTSIDE=/tmp/ktcp-outside
 
-"$BIN/itest" mkroot $WWW --outside $OUTSIDE --big-mib "${BIG_MIB:-64}" >/dev/null
-touch /tmp/ktcp-plain-file
+"$BIN/itest" mkroot $WWW --outside $OUTSIDE --big-mib "${BIG_MIB:-8}" >/dev/null
+: >/tmp/ktcp-plain-file
 
 check khttpd/param_port_zero insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid port=0" port=0
 check khttpd/param_keepalive_negative insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid keepalive_timeout" keepalive_timeout=-1
@@ -16,25 +18,35 @@ check khttpd/param_root_missing insmod_fails "$KO" "No such file\|Unknown symbol
 
 # Hello mode: the C khttpd's behaviour.
 insmod "$KO"
-itest_suite hello --addr $ADDR
-check khttpd/hello_curl bash -c "curl -sf http://$ADDR/anything | grep -q 'Hello World'"
+itest_suite hello --addr $ADDR --jobs "${JOBS:-4}"
+check khttpd/hello_curl eval "curl -sf http://$ADDR/anything >$TMPD/hello && has_any \"\$(<$TMPD/hello)\" 'Hello World'"
 rmmod khttpd_rs
 
 # Static files, with short timeouts so the timeout tests are quick.
 insmod "$KO" root=$WWW header_timeout=3 keepalive_timeout=4
-check khttpd/params_in_sysfs bash -c '[ "$(cat /sys/module/khttpd_rs/parameters/root)" = '$WWW' ] &&
-  [ "$(cat /sys/module/khttpd_rs/parameters/keepalive_timeout)" = 4 ]'
-itest_suite khttpd --addr $ADDR --root $WWW --header-timeout 3 --keepalive-timeout 4
-check khttpd/curl_file bash -c "curl -sf http://$ADDR/a.txt | cmp - $WWW/a.txt"
-check khttpd/curl_range bash -c "[ \"\$(curl -sf -r 2-5 http://$ADDR/a.txt)\" = \"\$(head -c 6 $WWW/a.txt | tail -c 4)\" ]"
-check khttpd/ipv4_loopback_range bash -c "curl -sf -o /dev/null http://127.0.0.2:8081/a.txt"
-check khttpd/storm "$BIN/itest" storm --addr $ADDR --proto http --secs "${STORM_SECS:-20}" --clients 32 --seed 11
+check khttpd/params_in_sysfs eval "param_eq khttpd_rs root $WWW && param_eq khttpd_rs keepalive_timeout 4"
+itest_suite khttpd --addr $ADDR --root $WWW --header-timeout 3 --keepalive-timeout 4 --jobs "${JOBS:-4}"
+# One curl process for three requests (each exec of curl is slow in the emulated guest).
+curl -s -o $TMPD/file -w '%{http_code}\n' http://$ADDR/a.txt --next -s -r 2-5 -o $TMPD/range -w '%{http_code}\n' \
+  http://$ADDR/a.txt --next -s -o /dev/null -w '%{http_code}\n' http://127.0.0.2:8081/a.txt >$TMPD/codes 2>&1
+mapfile -t codes <$TMPD/codes
+read -rN 6 head6 <$WWW/a.txt
+check khttpd/curl_file eval "[ '${codes[0]:-}' = 200 ] && cmp $TMPD/file $WWW/a.txt"
+check khttpd/curl_range eval "[ '${codes[1]:-}' = 206 ] && [ \"\$(<$TMPD/range)\" = '${head6:2:4}' ]"
+check khttpd/ipv4_loopback_range eval "[ '${codes[2]:-}' = 200 ]"
+dmesg_mark khttpd-storm
+check khttpd/storm "$BIN/itest" storm --addr $ADDR --proto http --secs "${STORM_SECS:-5}" --clients 32 ${SEED:+--seed "$SEED"}
 check khttpd/connections_all_closed wait_idle khttpd_rs 15
 check khttpd/counters_balance counters_balance khttpd_rs
-check khttpd/counters_count_requests bash -c '[ "$(cat /sys/kernel/debug/khttpd_rs/requests)" -gt 100 ] &&
-  [ "$(cat /sys/kernel/debug/khttpd_rs/responses_4xx)" -gt 10 ]'
-check khttpd/errors_rate_limited bash -c '[ "$(dmesg | grep -c khttpd_rs)" -lt 20 ]'
-check khttpd/rmmod_under_load hold_and_rmmod khttpd_rs http $ADDR 100 20
+check khttpd/counters_count_requests eval 'counter_at_least khttpd_rs requests 101 && counter_at_least khttpd_rs responses_4xx 11'
+# Per-request problems are counted, not logged: the storm made fewer than 20 log lines.
+check khttpd/errors_rate_limited eval "n=\$(dmesg | awk '/ktcp-rs test mark: khttpd-storm/ { on = 1; n = 0 } on && /khttpd_rs/ { n++ } END { print n + 0 }'); echo \"\$n lines\"; [ \$n -lt 20 ]"
+rmmod khttpd_rs
+
+# Unload with clients held: no keep-alive timeout, so that only the unload closes the idle
+# ones; the busy ones are mid-way through big.bin.
+insmod "$KO" root=$WWW keepalive_timeout=0
+check khttpd/rmmod_under_load hold_and_rmmod khttpd_rs http $ADDR 100 20 /big.bin
 
 # max_connections: the next client gets 503 and a close. Long keep-alive so held ones stay.
 insmod "$KO" root=$WWW max_connections=40 keepalive_timeout=600 header_timeout=600
@@ -43,8 +55,11 @@ rmmod khttpd_rs
 
 # bench=1 (bound workqueue) serves the same.
 insmod "$KO" root=$WWW bench=1
-check khttpd/bench_bound_htstress "$BIN/htstress-rs" -n 2000 -c 16 -k --timeout-s 20 http://$ADDR/a.txt
+check khttpd/bench_bound_htstress "$BIN/htstress-rs" -n 1000 -c 16 -k --timeout-s 20 http://$ADDR/a.txt
 rmmod khttpd_rs
 
-check khttpd/load_unload_cycles unload_cycles "${CYCLES:-20}" "$KO" \
-  "$BIN/htstress-rs -n 100000 -c 8 -k --duration 5 --timeout-s 5 http://$ADDR/big.bin" root=$WWW
+# Load/unload cycles under load; the load stops at the first refused connect.
+check khttpd/load_unload_cycles unload_cycles "${CYCLES:-5}" "$KO" \
+  "$BIN/htstress-rs -n 100000000 -c 8 -k --duration 60 --timeout-s 10 --until-refused http://$ADDR/big.bin" \
+  root=$WWW keepalive_timeout=0
+end_plan

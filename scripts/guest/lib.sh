@@ -1,43 +1,152 @@
 # Guest-side test helpers; sourced by the suites. Prints the same lines as itest:
-# `PASS suite/name (ms)` / `FAIL suite/name: why`, counted into $KTCP_OUT/counts.
+# `PASS suite/name (ms)`, `FAIL suite/name: why`, `SKIP suite/name: why`.
+#
+# Nothing passes by disappearing: each script says how many tests it runs (`plan N` first,
+# `end_plan` last; every `check`, `itest_suite`, and top-level `pass`/`fail`/`skip` is one),
+# and `run_script` (all.sh, soak.sh) turns a script that ran more or fewer, or stopped before
+# `end_plan`, or exited non-zero, into a FAIL line. `itest_suite` checks itest's own count.
+# Results go to $KTCP_OUT/counts, one line each: `pass|fail|skip SCRIPT NAME`, plus the
+# bookkeeping lines `plan SCRIPT N`, `unit SCRIPT`, `end SCRIPT`.
+#
+# In the emulated debug guest a fork costs a fraction of a second and an exec of a binary on
+# the 9p root up to seconds, so the helpers use bash builtins where they can (EPOCHREALTIME,
+# read, a read -t sleep, pattern matching) instead of date, cat, sleep, grep and tail.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BIN=$ROOT/userspace-tests/target/release
+BIN=${KTCP_BIN:-$ROOT/userspace-tests/target/release}
 MODDIR=${MODDIR:-$ROOT/build/${FLAVOUR:-debug}}
 COUNTS=${KTCP_OUT:-/tmp}/counts
+SCRIPT_ID=${KTCP_SCRIPT:-$(basename "$0" .sh)}
+D=/sys/kernel/debug
 touch "$COUNTS"
+# A file descriptor nobody writes to: `read -t` on it is a sleep without a process.
+exec {SNOOZE_FD}<> <(:)
+TMPD=$(mktemp -d /tmp/ktcp-lib.XXXXXX)
 
-pass() { echo "PASS $1"; echo pass >>"$COUNTS"; }
-fail() { echo "FAIL $1: $2"; echo fail >>"$COUNTS"; }
+# The rmmod wall-time bound (ms): 5 s in the perf guest; 30 s in the debug guest, where
+# lockdep, KFENCE, DEBUG_PAGEALLOC and kmemleak under TCG make the rmmod process itself and
+# the module's unload (RCU grace periods, freeing) take seconds (see README "Tests").
+if [ "${FLAVOUR:-debug}" = perf ]; then RMMOD_MAX_MS=${RMMOD_MAX_MS:-5000}; else RMMOD_MAX_MS=${RMMOD_MAX_MS:-30000}; fi
 
-# check NAME CMD...: passes when CMD exits 0; its output is shown indented on failure.
-check() {
-  local name=$1; shift
-  local t0=$(date +%s%N) out
-  if out=$("$@" 2>&1); then pass "$name ($(( ($(date +%s%N) - t0) / 1000000 )) ms)"
-  else fail "$name" "$(echo "$out" | tail -n 5 | tr '\n' ' ')"; fi
+# snooze SECONDS: sleeps (fractions allowed) without starting a process.
+snooze() { read -rt "$1" -u "$SNOOZE_FD" || :; }
+# now_ms: milliseconds since the epoch, in REPLY.
+now_ms() { REPLY=$(( ${EPOCHREALTIME/./} / 1000 )); }
+
+# record KIND NAME: one test result, counted in the totals (not in the script's plan).
+record() { echo "$1 $SCRIPT_ID $2" >>"$COUNTS"; }
+# unit: one planned step of this script done.
+unit() { echo "unit $SCRIPT_ID" >>"$COUNTS"; }
+
+pass() { echo "PASS $1"; record pass "${1%% *}"; unit; }
+fail() { echo "FAIL $1: $2"; record fail "$1"; unit; }
+skip() { echo "SKIP $1: $2"; record skip "$1"; unit; }
+
+# plan N: this script runs N checks / suites. end_plan: it got to its end.
+plan() { echo "plan $SCRIPT_ID $1" >>"$COUNTS"; echo "PLAN $SCRIPT_ID $1"; }
+end_plan() { echo "end $SCRIPT_ID" >>"$COUNTS"; }
+
+# last_lines FILE N: the last N lines of FILE on one line (for FAIL messages).
+last_lines() {
+  local -a l
+  mapfile -t l <"$1"
+  local from=$(( ${#l[@]} > $2 ? ${#l[@]} - $2 : 0 ))
+  REPLY="${l[*]:from}"
 }
 
-# itest_suite ARGS...: runs an itest suite, folding its PASS/FAIL lines into our counts.
+# check NAME CMD...: passes when CMD exits 0; the end of its output is shown on failure.
+# CMD runs in this shell (no fork for functions) with its output in a file.
+check() {
+  local name=$1 t0 out=$TMPD/check.out
+  shift
+  now_ms; t0=$REPLY
+  if "$@" >"$out" 2>&1; then
+    now_ms; echo "PASS $name ($((REPLY - t0)) ms)"; record pass "$name"
+  else
+    last_lines "$out" 5; echo "FAIL $name: $REPLY"; record fail "$name"
+  fi
+  unit
+}
+
+# itest_suite SUITE ARGS...: runs `itest SUITE ARGS...`, folding its PASS/FAIL lines into the
+# counts. Fails (one more FAIL line) when itest's exit status is not what its lines say, when
+# its `N passed, M failed` summary is missing or differs from the lines seen, or when it ran
+# a different number of tests than its `PLAN` line declared.
 itest_suite() {
-  local line
-  "$BIN/itest" "$@" 2>&1 | while IFS= read -r line; do
+  local line planned='' p=0 f=0 summary='' rc='' why='' label
+  label="$1"; [ "$1" = hardening ] && label="hardening-${2:-}"
+  while IFS= read -r line; do
     case $line in
-      PASS\ *) echo "$line"; echo pass >>"$COUNTS";;
-      FAIL\ *) echo "$line"; echo fail >>"$COUNTS";;
-      *\ passed,\ *\ failed) ;;
+      PASS\ *) echo "$line"; line=${line#PASS }; record pass "${line%% *}"; p=$((p + 1));;
+      FAIL\ *) echo "$line"; line=${line#FAIL }; record fail "${line%%:*}"; f=$((f + 1));;
+      PLAN\ *) planned=${line##* }; echo "  $line";;
+      ITEST-EXIT\ *) rc=${line#ITEST-EXIT };;
+      *[0-9]\ passed,\ *[0-9]\ failed) summary=$line;;
       *) echo "  $line";;
     esac
-  done
+  done < <("$BIN/itest" "$@" 2>&1; echo "ITEST-EXIT $?")
+  if [ -z "$summary" ]; then why="no summary line (itest died? exit status $rc)"
+  elif [ "$summary" != "$p passed, $f failed" ]; then why="its summary '$summary' differs from the $p PASS and $f FAIL lines seen"
+  elif [ -z "$planned" ]; then why="no PLAN line"
+  elif [ "$planned" != $((p + f)) ]; then why="ran $((p + f)) of $planned planned tests"
+  elif [ "$rc" != $((f > 0 ? 1 : 0)) ]; then why="exit status $rc with $f failures"
+  fi
+  if [ -n "$why" ]; then
+    echo "FAIL itest/$label: $why"; record fail "itest/$label"
+  fi
+  unit
 }
 
-# stat MODULE COUNTER: a debugfs counter.
-stat() { cat "/sys/kernel/debug/$1/$2"; }
+# run_script SCRIPT [ARGS...]: runs scripts/guest/SCRIPT, then fails it (one FAIL line) unless
+# it planned, reached end_plan, ran exactly as many steps as planned and exited 0.
+# It is named in the counts by the script's name and its first argument (faults-kecho).
+run_script() {
+  local script=$1 id planned units ended rc why='' t0=$SECONDS
+  shift
+  id=$(basename "$script" .sh)${1:+-$1}
+  KTCP_SCRIPT=$id bash "$ROOT/scripts/guest/$script" "$@"
+  rc=$?
+  echo "TIME $id $((SECONDS - t0)) s"
+  planned=$(awk -v s="$id" '$1 == "plan" && $2 == s { n = $3 } END { print n }' "$COUNTS")
+  units=$(awk -v s="$id" '$1 == "unit" && $2 == s { n++ } END { print n + 0 }' "$COUNTS")
+  ended=$(awk -v s="$id" '$1 == "end" && $2 == s { n++ } END { print n + 0 }' "$COUNTS")
+  if [ -z "$planned" ]; then why="no plan line"
+  elif [ "$units" != "$planned" ]; then why="ran $units of $planned planned tests"
+  elif [ "$ended" = 0 ]; then why="stopped before its end"
+  elif [ "$rc" != 0 ]; then why="exited with status $rc"
+  fi
+  if [ -n "$why" ]; then fail "$id/plan" "$why"; else pass "$id/plan ($units tests)"; fi
+}
+
+# totals [SCRIPT]: "N passed, M failed, K skipped" over the counts (of one script, or all).
+totals() {
+  awk -v s="${1:-}" '(s == "" || $2 == s) && $1 == "pass" { p++ } (s == "" || $2 == s) && $1 == "fail" { f++ }
+    (s == "" || $2 == s) && $1 == "skip" { k++ } END { printf "%d passed, %d failed, %d skipped\n", p, f, k }' "$COUNTS"
+}
+
+# stat MODULE COUNTER: prints a debugfs counter. counter MODULE COUNTER: the same in REPLY.
+stat() { local v; read -r v <"$D/$1/$2"; echo "$v"; }
+counter() { read -r REPLY <"$D/$1/$2"; }
+
+# counter_at_least MODULE COUNTER N
+counter_at_least() {
+  counter "$1" "$2"
+  [ "$REPLY" -ge "$3" ] || { echo "$1 $2=$REPLY, want at least $3"; return 1; }
+}
+
+# param_eq MODULE NAME VALUE: /sys/module/MODULE/parameters/NAME reads VALUE.
+param_eq() {
+  local v
+  read -r v <"/sys/module/$1/parameters/$2" || { echo "$1 has no parameter $2"; return 1; }
+  [ "$v" = "$3" ] || { echo "$1 $2=$v, want $3"; return 1; }
+}
 
 # counters_balance MODULE: accepted == closed + active.
 counters_balance() {
   local a c x
-  a=$(stat "$1" accepted) c=$(stat "$1" closed) x=$(stat "$1" active)
+  counter "$1" accepted; a=$REPLY
+  counter "$1" closed; c=$REPLY
+  counter "$1" active; x=$REPLY
   [ "$a" -eq $((c + x)) ] || { echo "accepted=$a closed=$c active=$x"; return 1; }
 }
 
@@ -45,59 +154,164 @@ counters_balance() {
 wait_idle() {
   local i
   for ((i = 0; i < $2 * 10; i++)); do
-    [ "$(stat "$1" active)" = 0 ] && return 0
-    sleep 0.1
+    counter "$1" active
+    [ "$REPLY" = 0 ] && return 0
+    snooze 0.1
   done
-  echo "still $(stat "$1" active) active after $2 s"; return 1
+  echo "still $REPLY active after $2 s"; return 1
 }
 
-# insmod_fails MODULE.ko ERRNO_TEXT DMESG_TEXT PARAMS...: insmod must fail with that error.
+# wait_accepted MODULE N SECONDS: waits until the module has accepted at least N connections.
+wait_accepted() {
+  local i
+  for ((i = 0; i < $3 * 20; i++)); do
+    counter "$1" accepted 2>/dev/null || REPLY=0
+    [ "$REPLY" -ge "$2" ] && return 0
+    snooze 0.05
+  done
+  echo "$1 accepted $REPLY connections in $3 s, want $2"; return 1
+}
+
+# wait_line FILE PREFIX SECONDS [PID]: waits until FILE has a line starting with PREFIX
+# (false at once if PID has ended without writing it).
+wait_line() {
+  local i line
+  for ((i = 0; i < $3 * 20; i++)); do
+    while IFS= read -r line; do [[ $line == "$2"* ]] && return 0; done <"$1"
+    [ -n "${4:-}" ] && ! kill -0 "$4" 2>/dev/null && break
+    snooze 0.05
+  done
+  while IFS= read -r line; do [[ $line == "$2"* ]] && return 0; done <"$1"
+  return 1
+}
+
+# port_listening PORT: some socket listens on TCP PORT (IPv4 or IPv6).
+port_listening() {
+  local hex f sl local_addr remote state rest
+  printf -v hex ':%04X' "$1"
+  for f in /proc/net/tcp /proc/net/tcp6; do
+    [ -r "$f" ] || continue
+    while read -r sl local_addr remote state rest; do
+      [[ $local_addr == *"$hex" && $state == 0A ]] && return 0
+    done <"$f"
+  done
+  return 1
+}
+
+# dmesg_lines: the kernel log, one line per element of DMESG.
+dmesg_lines() { dmesg >"$TMPD/dmesg" 2>&1; mapfile -t DMESG <"$TMPD/dmesg"; }
+
+# has_any TEXT ALTERNATIVES: TEXT contains one of the `\|`-separated ALTERNATIVES.
+has_any() {
+  local alt rest=$2
+  while :; do
+    alt=${rest%%\\|*}
+    [[ $1 == *"$alt"* ]] && return 0
+    [ "$alt" = "$rest" ] && return 1
+    rest=${rest#*\\|}
+  done
+}
+
+# insmod_fails MODULE.ko ERRNO_TEXT DMESG_TEXT PARAMS...: insmod must fail with that error
+# (ERRNO_TEXT: alternatives separated by `\|`) and the module must log DMESG_TEXT.
 insmod_fails() {
-  local ko=$1 err=$2 msg=$3; shift 3
-  local out
-  if out=$(insmod "$ko" "$@" 2>&1); then rmmod "$(basename "$ko" .ko)"; echo "insmod $* succeeded"; return 1; fi
-  echo "$out" | grep -q "$err" || { echo "wrong error: $out"; return 1; }
-  dmesg | tail -n 5 | grep -q "$msg" || { echo "no dmesg line '$msg'"; return 1; }
+  local ko=$1 err=$2 msg=$3 mod out line i
+  shift 3
+  mod=$(basename "$ko" .ko)
+  if insmod "$ko" "$@" >"$TMPD/insmod" 2>&1; then rmmod "$mod"; echo "insmod $* succeeded"; return 1; fi
+  read -rd '' out <"$TMPD/insmod"
+  has_any "$out" "$err" || { echo "wrong error: $out"; return 1; }
+  dmesg_lines
+  for ((i = ${#DMESG[@]} - 1; i >= 0 && i >= ${#DMESG[@]} - 300; i--)); do
+    line=${DMESG[i]}
+    [[ $line == *"$mod"* && $line == *"$msg"* ]] && return 0
+  done
+  echo "no dmesg line '$mod ... $msg'"; return 1
 }
 
-# rmmod_timed MODULE: unloads; the module's own teardown (logged in dmesg as "stopped in N ms",
-# from listener shutdown to the drained workqueue) must take under 5 s, and the rmmod command
-# under 30 s of wall time (a hang guard: an emulated, loaded debug guest adds seconds of its own).
+# rmmod_timed MODULE: unloads, measuring rmmod's wall time, which must stay under
+# RMMOD_MAX_MS; the module's own teardown figure ("stopped in N ms" in dmesg, listener
+# shutdown to drained workqueue) is shown beside it and must be there and under 5 s.
 rmmod_timed() {
-  local t0=$(date +%s%N) ms teardown
+  local t0 ms teardown='' i line
+  now_ms; t0=$REPLY
   rmmod "$1" || return 1
-  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-  teardown=$(dmesg | grep "$1: stopped in" | tail -n 1 | sed -E 's/.*stopped in ([0-9]+) ms.*/\1/')
-  echo "rmmod took $ms ms wall, teardown ${teardown:-?} ms"
-  [ -n "$teardown" ] && [ "$teardown" -lt 5000 ] && [ "$ms" -lt 30000 ]
+  now_ms; ms=$((REPLY - t0))
+  dmesg_lines
+  for ((i = ${#DMESG[@]} - 1; i >= 0; i--)); do
+    line=${DMESG[i]}
+    if [[ $line == *"$1: stopped in "* ]]; then
+      teardown=${line##*stopped in }; teardown=${teardown%% *}; break
+    fi
+  done
+  echo "rmmod took $ms ms wall (bound $RMMOD_MAX_MS), teardown ${teardown:-?} ms"
+  [[ $teardown =~ ^[0-9]+$ ]] && [ "$teardown" -lt 5000 ] && [ "$ms" -lt "$RMMOD_MAX_MS" ]
 }
 
-# hold_and_rmmod MODULE PROTO ADDR IDLE BUSY: clients held open while the module unloads.
+# hold_and_rmmod MODULE PROTO ADDR IDLE BUSY [TARGET]: IDLE idle and BUSY busy clients
+# (mid-request: a stream, or GET TARGET read slowly) are connected; itest hold counts them
+# at the moment of rmmod (SIGUSR1 just before it) and fails if fewer; then every one must
+# see EOF or a reset.
 hold_and_rmmod() {
-  local mod=$1 proto=$2 addr=$3 idle=$4 busy=$5 fifo log pid i
-  log=$(mktemp)
-  "$BIN/itest" hold --addr "$addr" --idle "$idle" --busy "$busy" --proto "$proto" --secs 60 >"$log" 2>&1 &
+  local mod=$1 proto=$2 addr=$3 idle=$4 busy=$5 target=${6:-/} log=$TMPD/hold.log pid line
+  : >"$log"
+  "$BIN/itest" hold --addr "$addr" --idle "$idle" --busy "$busy" --proto "$proto" --target "$target" --secs 60 >"$log" 2>&1 &
   pid=$!
-  for ((i = 0; i < 600; i++)); do grep -q '^READY' "$log" && break; sleep 0.1; done
-  grep -q '^READY' "$log" || { cat "$log"; kill "$pid"; return 1; }
+  wait_line "$log" READY 60 "$pid" || { cat "$log"; kill "$pid" 2>/dev/null; return 1; }
+  kill -USR1 "$pid"
+  wait_line "$log" AT-RMMOD 5 "$pid" || { cat "$log"; kill "$pid" 2>/dev/null; return 1; }
   rmmod_timed "$mod" || { cat "$log"; wait "$pid"; return 1; }
   wait "$pid" || { cat "$log"; return 1; }
-  grep '^hold:' "$log"
+  while IFS= read -r line; do
+    if [[ $line == AT-RMMOD* || $line == hold:* ]]; then echo "$line"; fi
+  done <"$log"
+  return 0
 }
 
-# unload_cycles N KO LOAD [PARAMS...]: N times: insmod KO PARAMS, start the shell command LOAD
-# (client traffic) in the background, unload mid-traffic after 0.1-0.9 s, wait for LOAD to end.
+# unload_cycles N KO LOAD [PARAMS...]: N times: insmod KO PARAMS, start the shell command
+# LOAD (client traffic that ends by itself once the module is gone, and exits 0 only if it
+# saw load and nothing worse than resets: htstress-rs --until-refused, kecho-bench
+# --until-closed), wait until the module has accepted a connection, unload after another
+# 0.1-0.9 s, then check LOAD's exit status. With HOLD="IDLE BUSY PROTO ADDR [TARGET]",
+# itest hold also keeps clients on the module, counted at every unload.
 unload_cycles() {
-  local n=$1 ko=$2 load=$3 i pid mod
+  local n=$1 ko=$2 load=$3 i pid hold_pid mod log=$TMPD/load.log hold_log=$TMPD/cycle-hold.log
+  local h_idle h_busy h_proto h_addr h_target before rmmod_out line
   shift 3
   mod=$(basename "$ko" .ko)
   for ((i = 0; i < n; i++)); do
     insmod "$ko" "$@" || return 1
-    bash -c "$load" >/dev/null 2>&1 &
+    hold_pid=
+    if [ -n "${HOLD:-}" ]; then
+      read -r h_idle h_busy h_proto h_addr h_target <<<"$HOLD"
+      : >"$hold_log"
+      "$BIN/itest" hold --addr "$h_addr" --idle "$h_idle" --busy "$h_busy" --proto "$h_proto" \
+        --target "${h_target:-/}" --secs 60 >"$hold_log" 2>&1 &
+      hold_pid=$!
+      wait_line "$hold_log" READY 60 "$hold_pid" || { echo "cycle $i: held clients not ready"; cat "$hold_log"; return 1; }
+    fi
+    counter "$mod" accepted; before=$REPLY
+    setsid bash -c "$load" >"$log" 2>&1 &
     pid=$!
-    sleep 0.$((RANDOM % 9 + 1))
-    rmmod_timed "$mod" >/dev/null || { kill "$pid"; echo "cycle $i: rmmod failed or slow"; return 1; }
-    wait "$pid"
+    wait_accepted "$mod" $((before + 1)) 30 || { kill -- -"$pid"; cat "$log"; return 1; }
+    snooze 0.$((RANDOM % 9 + 1))
+    [ -n "$hold_pid" ] && kill -USR1 "$hold_pid"
+    rmmod_out=$(rmmod_timed "$mod") || { kill -- -"$pid"; echo "cycle $i: $rmmod_out"; return 1; }
+    if ! wait "$pid"; then echo "cycle $i: the load failed:"; cat "$log"; return 1; fi
+    if [ -n "$hold_pid" ] && ! wait "$hold_pid"; then echo "cycle $i: held clients:"; cat "$hold_log"; return 1; fi
   done
-  echo "$i cycles"
+  echo "$i cycles; last: $rmmod_out"
+  while IFS= read -r line; do
+    if [[ $line == until-* ]]; then echo "last load: $line"; fi
+  done <"$log"
+  return 0
+}
+
+# dmesg_mark NAME: a line in the kernel log that dmesg_clean_since looks for.
+dmesg_mark() { echo "ktcp-rs test mark: $1" >/dev/kmsg; }
+
+# dmesg_clean_since NAME: no kernel report in dmesg after dmesg_mark NAME.
+dmesg_clean_since() {
+  dmesg | awk -v m="ktcp-rs test mark: $1" 'index($0, m) { on = 1; next } on' >"$TMPD/dmesg-part.txt"
+  bash "$ROOT/scripts/dmesg-scan.sh" "$TMPD/dmesg-part.txt"
 }

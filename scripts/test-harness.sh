@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Host self-test of the test harness: the guest helpers (scripts/guest/lib.sh) turn a runner
+# that dies, lies about its count or skips its end into a FAIL; the dmesg scan catches every
+# kind of report; only README-listed skips are allowed. Uses a fake itest; loads no module.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+bad=0
+expect() { # expect WHAT CONDITION...
+  local what=$1; shift
+  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; bad=1; fi
+}
+
+mkdir -p "$tmp/bin" "$tmp/out"
+cat >"$tmp/bin/itest" <<'FAKE'
+#!/usr/bin/env bash
+case $1 in
+  ok) echo "PLAN ok 2"; echo "PASS ok/a (1 ms)"; echo "PASS ok/b (1 ms)"; echo "2 passed, 0 failed";;
+  fails) echo "PLAN fails 2"; echo "PASS fails/a (1 ms)"; echo "FAIL fails/b: no"; echo "1 passed, 1 failed"; exit 1;;
+  dies) echo "PLAN dies 3"; echo "PASS dies/a (1 ms)"; kill -ABRT $$;;
+  short) echo "PLAN short 3"; echo "PASS short/a (1 ms)"; echo "1 passed, 0 failed";;
+  lies) echo "PLAN lies 1"; echo "PASS lies/a (1 ms)"; echo "2 passed, 0 failed";;
+  noplan) echo "PASS noplan/a (1 ms)"; echo "1 passed, 0 failed";;
+  status) echo "PLAN status 1"; echo "PASS status/a (1 ms)"; echo "1 passed, 0 failed"; exit 2;;
+esac
+FAKE
+chmod +x "$tmp/bin/itest"
+export KTCP_OUT=$tmp/out KTCP_BIN=$tmp/bin KTCP_SCRIPT=selftest
+# shellcheck source=guest/lib.sh
+source "$here/guest/lib.sh"
+
+# fails_in_counts NAME: the counts hold a failure named NAME.
+fails_in_counts() { grep -q "^fail selftest $1\$" "$COUNTS"; }
+for suite in ok fails dies short lies noplan status; do
+  : >"$COUNTS"
+  itest_suite "$suite" >"$tmp/$suite.txt" 2>&1
+done
+: >"$COUNTS"; itest_suite ok >/dev/null
+expect "a complete suite adds no failure" bash -c "! grep -q '^fail' '$COUNTS'"
+expect "a complete suite counts its tests" [ "$(grep -c '^pass selftest ok/' "$COUNTS")" = 2 ]
+expect "and is one planned step" [ "$(grep -c '^unit selftest$' "$COUNTS")" = 1 ]
+for suite in dies short lies noplan status; do
+  : >"$COUNTS"; itest_suite "$suite" >"$tmp/$suite.txt" 2>&1
+  expect "itest '$suite' is a failure ($(grep '^FAIL' "$tmp/$suite.txt" | tail -n 1))" fails_in_counts "itest/$suite"
+done
+: >"$COUNTS"; itest_suite fails >/dev/null
+expect "a failing test is counted once, with no extra failure" [ "$(grep -c '^fail' "$COUNTS")" = 1 ]
+
+# run_script: plans kept, broken and cut short.
+mkdir -p "$tmp/root/scripts/guest"
+cp "$here/guest/lib.sh" "$tmp/root/scripts/guest/"
+write_script() { # NAME BODY
+  printf '#!/usr/bin/env bash\nsource "$(dirname "$0")/lib.sh"\n%s\n' "$2" >"$tmp/root/scripts/guest/$1.sh"
+}
+write_script kept 'plan 2; check t/a true; check t/b false; end_plan'
+write_script over 'plan 1; check t/a true; check t/b true; end_plan'
+write_script short 'plan 3; check t/a true; end_plan'
+write_script cut 'plan 2; check t/a true; exit 0; check t/b true; end_plan'
+write_script unplanned 'check t/a true'
+write_script status 'plan 1; check t/a true; end_plan; exit 3'
+ROOT=$tmp/root
+for s in kept over short cut unplanned status; do
+  : >"$COUNTS"; run_script "$s.sh" >"$tmp/run-$s.txt" 2>&1
+  if [ $s = kept ]; then
+    expect "a script that ran its plan passes its plan check" grep -q '^PASS kept/plan' "$tmp/run-$s.txt"
+  else
+    expect "script '$s' fails its plan check ($(grep '/plan' "$tmp/run-$s.txt"))" fails_in_counts "$s/plan"
+  fi
+done
+: >"$COUNTS"; run_script kept.sh >/dev/null
+expect "totals counts passes, failures and skips" [ "$(skip x/y why >/dev/null; totals)" = "2 passed, 1 failed, 1 skipped" ]
+
+expect "dmesg-scan catches every report" bash "$here/test-dmesg-scan.sh"
+printf '%s\n' '  CLIPPY [M] a.o' 'warning: unsafe fn lacks a Safety section' '  --> src/a.rs:1:1' \
+  '  = help: https://rust-lang.github.io/rust-clippy/' '' 'warning: unsafe fn lacks a Safety section' \
+  '  --> src/a.rs:1:1' '  = note: clippy::all' '' 'warning: 2 warnings emitted' '' '  CC [M] b.o' \
+  'b.c:3:1: warning: unused variable' >"$tmp/build.log"
+expect "build warnings: one clippy finding (twice), one C warning, no summary" \
+  [ "$(awk -f "$here/build-warnings.awk" "$tmp/build.log")" = "1 1" ]
+: >"$tmp/clean.log"
+expect "a clean build log has no warnings" [ "$(awk -f "$here/build-warnings.awk" "$tmp/clean.log")" = "0 0" ]
+printf '## Tests\nTests that may be skipped, and why (`make check` fails on any other skip):\n- `faults/*`: because\n\n- `x/y`: not listed\n' >"$tmp/README.md"
+expect "a README-listed skip is allowed" bash "$here/allowed-skips.sh" "$tmp/README.md" faults/kecho-rmmod
+expect "any other skip is not" bash -c "! bash '$here/allowed-skips.sh' '$tmp/README.md' x/y"
+[ "$bad" = 0 ] && echo "harness self-test: all passed"
+exit "$bad"
