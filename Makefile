@@ -13,9 +13,10 @@ help:
 	@echo "make setup      install what this machine lacks (idempotent)"
 	@echo "make kernel     build (or find cached) the perf and debug guest kernels"
 	@echo "make run        boot the perf guest, load the modules, show them working"
-	@echo "make check      host tests, module build, all guest integration tests (debug kernel)"
+	@echo "make check      host lint+tests, module build (kernel clippy), guest integration tests (debug kernel)"
+	@echo "                SEED=N replays the storms, KEEP_GOING=1 runs the guest after a host failure"
 	@echo "make bench      kecho_rs / khttpd_rs against their peers in one perf-guest run"
-	@echo "make soak       the long hostile-input / load-unload / fault-injection run"
+	@echo "make soak       the long hostile-input / load-unload / fault-injection / 1,000-client run"
 	@echo "make vm CMD='...'  run CMD as root in a guest (FLAVOUR=debug|perf); make shell: interactive"
 
 setup:
@@ -54,10 +55,11 @@ shell:
 
 fmt:
 	@cd $(CARGO_DIR) && cargo fmt --all
-	@rustfmt --edition 2021 --config-path "$$(bash scripts/kernel.sh debug --print-dir >/dev/null 2>&1; ls -d $$HOME/.cache/ktcp-rs/src/linux-* | head -n 1)/.rustfmt.toml" src/*.rs src/proto/*.rs
+	@rustfmt --edition 2021 --config-path "$$(source scripts/common.sh && kernel_src)/.rustfmt.toml" src/*.rs src/proto/*.rs
 
 clippy:
 	@cd $(CARGO_DIR) && cargo clippy --all-targets --quiet -- -D warnings
+	@KTCP_CLIPPY=1 bash scripts/modules.sh $(FLAVOUR)
 
 clean:
 	rm -rf build results

@@ -1,49 +1,103 @@
 #!/usr/bin/env bash
-# make check: host unit/property tests and lint, module build (debug kernel), then every
-# integration test inside the debug guest with its dmesg scanned. Last line: N passed, M failed.
+# make check: host lint and tests first (fail fast), the module build through the kernel's
+# clippy (any warning fails), then every integration test inside the debug guest, whose
+# dmesg is scanned. Prints each stage's time; the last line is "N passed, M failed, K skipped".
+# KEEP_GOING=1 runs the guest even after a host failure; SEED=N replays the storms.
 source "$(dirname "$0")/common.sh"
 cd "$KTCP_ROOT"
-log=$KTCP_ROOT/build/check && mkdir -p "$log"
-passed=0 failed=0
-count() { passed=$((passed + $1)); failed=$((failed + $2)); }
-item() { if [ "$2" = 0 ]; then count 1 0; echo "PASS $1"; else count 0 1; echo "FAIL $1"; fi; }
+log=$(new_run_dir "$KTCP_ROOT/build/check")
+passed=0 failed=0 skipped=0 guest=''
+stages=() stage_name='' stage_t0=0
+count() { passed=$((passed + $1)); failed=$((failed + $2)); skipped=$((skipped + ${3:-0})); }
+item() { if [ "$2" = 0 ]; then count 1 0; echo "PASS $1"; else count 0 1; echo "FAIL $1${3:+: $3}"; fi; }
+begin() { end_stage; stage_name=$1; stage_t0=$(date +%s); stage "$1"; }
+end_stage() {
+  [ -n "$stage_name" ] && stages+=("$(printf '  %-44s %4d s' "$stage_name" $(( $(date +%s) - stage_t0 )))")
+  stage_name=''
+}
+# The summary is printed however the run ends (a failed build included).
+finish() {
+  local rc=$?
+  end_stage
+  [ "$guest" = started ] && item guest/completed 1 "interrupted (status $rc) before its results were counted"
+  [ "$rc" != 0 ] && [ "$failed" = 0 ] && item check/completed 1 "stopped with status $rc"
+  echo
+  echo "stage times:"
+  printf '%s\n' "${stages[@]}"
+  [ -s "$log/guest-times.txt" ] && sed 's/^/    /' "$log/guest-times.txt"
+  echo "  total                                        $(( $(date +%s) - T0 )) s   (logs: ${log#"$KTCP_ROOT"/})"
+  echo "$passed passed, $failed failed, $skipped skipped"
+  [ "$failed" = 0 ] && exit 0
+  exit 1
+}
+trap finish EXIT
+# fail_fast: after the host stages, a failure ends the run (unless KEEP_GOING=1).
+fail_fast() {
+  [ "$failed" = 0 ] || [ -n "${KEEP_GOING:-}" ] || { echo "check: stopping after $1 (KEEP_GOING=1 runs the rest)"; exit 1; }
+}
 
-stage "host: cargo test (protocol table + property tests, tools)"
+begin "host: format, scripts, harness self-tests"
 set +e
-(cd userspace-tests && cargo test --release 2>&1) >"$log/host-test.log"
+(cd userspace-tests && cargo fmt --all --check) >"$log/fmt.log" 2>&1; item host/cargo-fmt $? "see $log/fmt.log"
+rustfmt --check --edition 2021 --config-path "$(kernel_src)/.rustfmt.toml" src/*.rs src/proto/*.rs >"$log/kernel-fmt.log" 2>&1
+item kernel/rustfmt $? "src/ differs from the kernel's rustfmt ($log/kernel-fmt.log)"
+for f in scripts/*.sh scripts/guest/*.sh .ci/run; do bash -n "$f" || echo "$f"; done >"$log/bash-n.log" 2>&1
+[ -s "$log/bash-n.log" ]; item host/scripts-parse $((1 - $?)) "$(tr '\n' ' ' <"$log/bash-n.log")"
+bash scripts/test-harness.sh >"$log/harness.log" 2>&1; item host/harness-self-test $? "$(tail -n 3 "$log/harness.log" | tr '\n' ' ')"
+set -e
+fail_fast "formatting"
+
+begin "host: clippy"
+set +e
+(cd userspace-tests && nice -n 5 cargo clippy --release --all-targets --quiet -- -D warnings) >"$log/clippy.log" 2>&1
+item host/clippy $? "see $log/clippy.log"
+set -e
+fail_fast "clippy"
+
+begin "host: cargo test (protocol tables and properties, tools)"
+set +e
+(cd userspace-tests && nice -n 5 cargo test --release 2>&1) >"$log/host-test.log"
 rc=$?
 set -e
 read -r p f < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
   END { print p+0, f+0 }' "$log/host-test.log")
 [ "$rc" = 0 ] || [ "$f" -gt 0 ] || f=1
-grep -E '^test .* FAILED|panicked' "$log/host-test.log" | head -n 20 || true
+grep -E '^test .* FAILED|panicked|^error' "$log/host-test.log" | head -n 20 || true
 echo "host tests: $p passed, $f failed"
 count "$p" "$f"
+fail_fast "the host tests"
 
-stage "host: rustfmt and clippy"
-set +e
-(cd userspace-tests && cargo fmt --all --check) >"$log/fmt.log" 2>&1; item host/cargo-fmt $?
-(cd userspace-tests && cargo clippy --release --all-targets --quiet -- -D warnings) >"$log/clippy.log" 2>&1; item host/clippy $?
-set -e
-
-stage "tools: building the userspace clients"
+begin "tools: building the userspace clients"
 (cd userspace-tests && cargo build --release --bins --quiet)
 
-stage "modules: building against the debug kernel"
-bash scripts/modules.sh debug
-item modules/build-warning-free 0
-
-stage "guest: integration tests in the debug kernel (TCG: several minutes)"
+begin "modules: build against the debug kernel, through clippy"
 set +e
-bash scripts/vm.sh --flavour debug --timeout 3000 -- "FLAVOUR=debug bash scripts/guest/all.sh" 2>&1 | tee "$log/guest.log"
-vm_rc=${PIPESTATUS[0]}
+KTCP_CLIPPY=1 bash scripts/modules.sh debug >"$log/modules.log" 2>&1
+rc=$?
 set -e
-gp=$(grep -c '^PASS ' "$log/guest.log" || true) gf=$(grep -c '^FAIL ' "$log/guest.log" || true)
-count "$gp" "$gf"
-# The dmesg scan (and a guest that died) count as one test of their own.
-if grep -q 'guest dmesg clean' "$log/guest.log"; then item guest/dmesg-clean 0; else item guest/dmesg-clean 1; fi
-[ "$vm_rc" = 0 ] || [ "$gf" -gt 0 ] || item guest/completed 1
+tail -n 2 "$log/modules.log"
+mlog=build/debug/build.log
+if [ "$rc" = 1 ] || [ ! -f build/debug/kecho_rs.ko ]; then
+  item modules/build 1 "$(grep -m3 -E 'error' "$log/modules.log" | tr '\n' ' ')"
+  exit 1
+fi
+item modules/build 0
+read -r clippy_n other_n < <(awk -f scripts/build-warnings.awk "$mlog")
+item modules/build-warning-free "$other_n" "$other_n warnings (see $mlog)"
+item kernel/clippy "$clippy_n" "$clippy_n clippy findings in src/ (see $mlog)"
+fail_fast "the module build"
 
-stage "check done in $(( $(date +%s) - T0 )) s"
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+begin "guest: integration tests in the debug kernel"
+out=$(vm_run_dir debug)
+# From here on every outcome is counted, none ends the run.
+set +e
+guest=started
+bash scripts/vm.sh --flavour debug --timeout 1500 --mem 2G --out "$out" -- \
+  "FLAVOUR=debug SEED=${SEED:-} bash scripts/guest/all.sh" 2>&1 | tee "$log/guest.log"
+vm_rc=${PIPESTATUS[0]}
+guest=tallied
+tally_guest "$out/counts" all
+# The dmesg scan (and a guest that died) count as tests of their own.
+grep -q 'guest dmesg clean' "$log/guest.log"; item guest/dmesg-clean $? "kernel reports in $out/dmesg.txt"
+grep -E '^TIME ' "$log/guest.log" | awk '{ printf "%-42s %4d s\n", "guest " $2, $3 }' >"$log/guest-times.txt"
+[ "$vm_rc" = 0 ] || [ "$failed" -gt 0 ] || item guest/completed 1 "vm.sh status $vm_rc"

@@ -15,21 +15,47 @@ T0=${T0:-$(date +%s)}
 stage() { printf '[%4ds] %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# vm_run_dir FLAVOUR: a new directory for one guest run, build/vm-FLAVOUR/<time>-<pid>/, with
-# build/vm-FLAVOUR/last pointing at it. Runs in progress each have their own directory, so
-# several guests can run at once; the newest KTCP_KEEP_RUNS (default 5) finished runs are kept.
-vm_run_dir() {
-  local base=$KTCP_ROOT/build/vm-$1 dir old n=0
+# new_run_dir BASE: a new directory BASE/<time>-<pid>/ for one run, with BASE/last pointing
+# at it. Runs in progress each have their own, so several can run at once; the newest
+# KTCP_KEEP_RUNS (default 5) are kept, and none that is still running is removed.
+new_run_dir() {
+  local base=$1 dir old n=0
   dir=$base/$(date +%Y%m%d-%H%M%S)-$$
   mkdir -p "$dir"
-  echo $$ >"$dir/vm.pid"
-  ln -sfn "$(basename "$dir")" "$base/last.tmp" && mv -T "$base/last.tmp" "$base/last"
+  echo $$ >"$dir/run.pid"
+  ln -sfn "$(basename "$dir")" "$base/last.tmp.$$" && mv -T "$base/last.tmp.$$" "$base/last"
   for old in $(ls -1d "$base"/[0-9]*-[0-9]* 2>/dev/null | sort -r); do
     [ "$old" = "$dir" ] && continue
     # Still running: its owner is alive and it has no status yet.
-    if [ ! -f "$old/rc" ] && kill -0 "$(cat "$old/vm.pid" 2>/dev/null || echo 0)" 2>/dev/null; then continue; fi
+    if [ ! -f "$old/rc" ] && kill -0 "$(cat "$old/run.pid" 2>/dev/null || echo 0)" 2>/dev/null; then continue; fi
     n=$((n + 1))
     [ "$n" -ge "${KTCP_KEEP_RUNS:-5}" ] && rm -rf "$old"
   done
   echo "$dir"
+}
+
+# vm_run_dir FLAVOUR: a new build/vm-FLAVOUR/<time>-<pid>/ for one guest run (see vm.sh).
+vm_run_dir() { new_run_dir "$KTCP_ROOT/build/vm-$1"; }
+
+# kernel_src: the extracted kernel source tree (its .rustfmt.toml is the format of src/).
+kernel_src() { echo "$CACHE/src/linux-$(dpkg-query -W -f='${Version}' "linux-source-$KVER")"; }
+
+# tally_guest COUNTS SCRIPT: folds a guest run's counts file into the caller's totals (its
+# `count` and `item` functions): every pass and fail; the top script's own plan (each script
+# under it was checked by run_script); every skip, allowed only where README.md says why.
+tally_guest() {
+  local counts=$1 top=$2 planned units ended why name
+  if [ ! -f "$counts" ]; then item guest/plan 1 "the guest wrote no counts ($counts)"; return; fi
+  count "$(grep -c '^pass ' "$counts")" "$(grep -c '^fail ' "$counts")"
+  read -r planned units ended < <(awk -v s="$top" '$2 == s && $1 == "plan" { p = $3 } $2 == s && $1 == "unit" { u++ }
+    $2 == s && $1 == "end" { e++ } END { print p + 0, u + 0, e + 0 }' "$counts")
+  [ "$planned" -gt 0 ] && [ "$units" = "$planned" ] && [ "$ended" = 1 ]
+  item guest/plan $? "$top.sh ran $units of $planned planned steps (end reached: $ended)"
+  while read -r _ _ name; do
+    if why=$(bash "$KTCP_ROOT/scripts/allowed-skips.sh" "$KTCP_ROOT/README.md" "$name"); then
+      count 0 0 1; echo "SKIP $name (allowed: $why)"
+    else
+      item "skip/$name" 1 "skipped, and README.md does not say it may be"
+    fi
+  done < <(grep '^skip ' "$counts")
 }
