@@ -21,14 +21,16 @@ import sysconfig
 import tarfile
 
 
-# Package data big enough to matter and read only in part (babel's locale data).
+# Package data big enough to matter and read only in part: babel's locale data, of which
+# the English and root locales (REDbot's notes format times in English) are kept.
 SKIP_DATA = ("babel/locale-data/",)
+KEEP_DATA = ("babel/locale-data/en", "babel/locale-data/root.")
 
 
 def package_data(site, opened):
     """Data files (not code) of the site-packages packages that are loaded: read at run time
     relative to a module's __file__ (certifi's cacert.pem), so no fallback path finds them.
-    Of SKIP_DATA only what was opened here."""
+    Of SKIP_DATA only KEEP_DATA and what was opened here."""
     tops = set()
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None) or ""
@@ -44,7 +46,7 @@ def package_data(site, opened):
                 rel = path[len(site) + 1 :]
                 if name.endswith((".py", ".pyc", ".so")) or "__pycache__" in rel:
                     continue
-                if rel.startswith(SKIP_DATA) and path not in opened:
+                if rel.startswith(SKIP_DATA) and not rel.startswith(KEEP_DATA) and path not in opened:
                     continue
                 files.add(path)
     return files
@@ -98,6 +100,11 @@ def main(argv):
     from redbot.resource.active_check.range import RANGE_FULL
 
     _ = RANGE_FULL("").summary
+    import datetime
+
+    from httplint.i18n import format_timedelta
+
+    format_timedelta(datetime.timedelta(seconds=5))
     site = sysconfig.get_paths()["purelib"]
     found = loaded_files() | package_data(site, opened)
     files = sorted(found | {p for p in opened if os.path.isfile(p)})

@@ -75,7 +75,7 @@ def main(argv):
         try:
             ours_status, ours_notes = check(ours + path, headers)
             peer_status, peer_notes = check(peer + path, headers)
-        except RuntimeError as e:
+        except Exception as e:  # pylint: disable=broad-exception-caught
             print(f"redbot {shown}: fetch failed: {e}", flush=True)
             bad += 1
             continue
