@@ -215,7 +215,14 @@ part_fifo() { # last by default: a module with the defect leaves kworkers asleep
   check hardening/fifo_rmmod_under_5s fifo_rmmod
 }
 
+# Bookkeeping for lib.sh's plan: the checks and suites each part runs (keep in step).
+declare -A PART_STEPS=([params]=7 [http]=3 [dotfiles]=1 [refused]=1 [budget]=3 [echo]=3 [churn]=12 [redbot]=1 [fifo]=2)
+steps=1
+for part in $PARTS; do steps=$((steps + ${PART_STEPS[$part]:-0})); done
+plan $steps
+
 check hardening/mkroot "$BIN/itest" hardening mkroot $H
 for part in $PARTS; do
   "part_$part"
 done
+end_plan
