@@ -141,7 +141,7 @@ nginx_stop() {
   hard_nap 0.5
 }
 
-# redbot_py ARGS...: the venv's Python (at most 20 minutes), from the bundle that
+# redbot_py ARGS...: the venv's Python (at most 40 minutes), from the bundle that
 # scripts/redbot-bundle.py made when there is one: one file to read over 9p instead of
 # hundreds, a minute or two instead of over ten.
 redbot_py() {
@@ -149,13 +149,13 @@ redbot_py() {
   local interp site std
   if [ ! -f "$bundle" ]; then
     echo "no $bundle (scripts/setup.sh makes it): the venv's Python, slowly"
-    timeout 1200 "$VENV/bin/python3" "$@"; return
+    timeout 2400 "$VENV/bin/python3" "$@"; return
   fi
   [ -f $d/bundle-paths.txt ] || { mkdir -p $d && tar xf "$bundle" -C $d; } || return 1
   { read -r interp; read -r site; read -r std; } <$d/bundle-paths.txt
   LD_LIBRARY_PATH=$d${interp%/bin/*}/lib:$d/lib/x86_64-linux-gnu:$d/usr/lib/x86_64-linux-gnu \
     PYTHONNOUSERSITE=1 PYTHONPATH=$d$site:$d$std:$d$std/lib-dynload:$site:$std:$std/lib-dynload \
-    timeout 1200 "$d$interp" "$@"
+    timeout 2400 "$d$interp" "$@"
 }
 
 # REDbot on a file, a listing, a Range request, a 404 and a 301 of both servers.

@@ -19,6 +19,13 @@ from configparser import ConfigParser
 import thor
 from httplint.note import levels
 from redbot.resource import HttpResource
+from redbot.resource.fetch import RedFetcher
+
+# The emulated guest can take longer than REDbot's 30 s connect and 60 s read timeouts to run
+# the loop that reads (its Python is slow there, the servers are not): wait as long as a check.
+CHECK_SECS = 600
+RedFetcher.client.connect_timeout = CHECK_SECS
+RedFetcher.client.read_timeout = CHECK_SECS
 
 PROBLEMS = (levels.WARN.value, levels.BAD.value)
 
@@ -41,7 +48,7 @@ def check(url, headers):
         thor.stop()
 
     # A server that never answers must not hang the test; stop() also cancels this.
-    thor.schedule(120, thor.stop)
+    thor.schedule(CHECK_SECS + 60, thor.stop)
     resource.check()
     thor.run()
     if not resource.check_done or not resource.response.complete:
