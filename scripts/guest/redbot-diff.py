@@ -79,11 +79,17 @@ def main(argv):
     for arg in paths:
         path, headers = parse_path(arg)
         shown = path + (f" [{headers[0][0]}: {headers[0][1]}]" if headers else "")
-        try:
-            ours_status, ours_notes = check(ours + path, headers)
-            peer_status, peer_notes = check(peer + path, headers)
-        except Exception as e:  # pylint: disable=broad-exception-caught
-            print(f"redbot {shown}: fetch failed: {e}", flush=True)
+        results = []
+        for base in (ours, peer):
+            try:
+                results.append(check(base + path, headers))
+            except Exception as e:  # pylint: disable=broad-exception-caught
+                print(f"redbot {shown}: fetch failed: {e}", flush=True)
+                results.append((None, []))
+        (ours_status, ours_notes), (peer_status, peer_notes) = results
+        if ours_status is None or peer_status is None:
+            for name, level, summary in ours_notes:
+                print(f"  {'ours':9} {level:7} {name}: {summary}")
             bad += 1
             continue
         print(f"redbot {shown}: ours {ours_status}, peer {peer_status}", flush=True)
