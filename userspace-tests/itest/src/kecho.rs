@@ -250,10 +250,11 @@ fn nodelay_round_trips(c: &Echo) -> TestResult {
         read_and_verify(&mut s, 1, |_| b[0]).map_err(|e| format!("round trip {i}: {e}"))?;
     }
     let took = started.elapsed();
-    // 200 delayed ACKs would cost 8 s; a server without TCP_NODELAY shows up well above 2 s.
-    ensure(took < Duration::from_secs(2), || {
+    // 200 delayed ACKs would cost 8 s; a server without TCP_NODELAY shows up well above 4 s,
+    // while an emulated debug guest on a busy host needs up to about 2.5 s with it.
+    ensure(took < Duration::from_secs(4), || {
         format!(
-            "200 one-byte round trips took {} ms (want < 2000)",
+            "200 one-byte round trips took {} ms (want < 4000)",
             took.as_millis()
         )
     })
