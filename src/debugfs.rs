@@ -33,10 +33,10 @@ impl<T: Send + Sync> DebugfsDir<T> {
         // SAFETY: `name` is a valid C string; debugfs copies it.
         let dir = unsafe { ktcp_debugfs_dir(name.as_char_ptr()) };
         list(&owner, &mut |file, value| {
-            // SAFETY: debugfs accepts an error pointer as parent and then does nothing.
-            // `value` is borrowed from `*owner` (or is static), which the returned value
-            // keeps alive until `Drop` removes the file. A u64 debugfs file reads the value
-            // with a plain load, which is fine for a counter.
+            // A u64 debugfs file reads the value with a plain load, fine for a counter.
+            // SAFETY: debugfs ignores an error-pointer parent. `value` is borrowed from
+            // `*owner` (or is static), which the returned value keeps alive until `Drop`
+            // removes the file.
             unsafe { ktcp_debugfs_u64(file.as_char_ptr(), dir, value.as_ptr()) };
         });
         // INVARIANT: every file created above points into `owner`, stored here.
