@@ -40,9 +40,23 @@ printf '%s\n' "$cmd" >"$out/cmd.sh"
 wrapper="bash $KTCP_ROOT/scripts/guest-run.sh $out"
 stage "vm ($flavour, ${accel[*]:-kvm}): $cmd"
 set +e
-# Through a pipe: redirected to a file, the guest console rewrites it from offset 0.
-timeout --foreground -k 10 "$timeout" "${vng[@]}" --exec "$wrapper" </dev/null | cat
-vng_rc=${PIPESTATUS[0]}
+# vng and QEMU in a process group of their own, which a timeout, an interrupt or our own
+# end takes down whole (a signal to vng alone leaves QEMU running). The console goes through
+# a pipe: redirected to a file, the guest console rewrites it from offset 0.
+setsid "${vng[@]}" --exec "$wrapper" </dev/null > >(cat) 2>&1 &
+vng_pid=$!
+stop_guest() { kill -TERM -- -"$vng_pid" 2>/dev/null; sleep 2; kill -KILL -- -"$vng_pid" 2>/dev/null; }
+trap 'stop_guest; exit 130' INT TERM
+( end=$((SECONDS + timeout))
+  while kill -0 "$vng_pid" 2>/dev/null; do
+    if ((SECONDS >= end)); then echo "vm: timeout after ${timeout}s, stopping the guest"; stop_guest; break; fi
+    sleep 1
+  done ) &
+watchdog=$!
+wait "$vng_pid"
+vng_rc=$?
+wait "$watchdog"
+trap - INT TERM
 set -e
 [ -f "$out/rc" ] || { echo "vm: the guest did not finish (vng status $vng_rc, timeout ${timeout}s)"; \
   [ -f "$out/dmesg.txt" ] && tail -n 40 "$out/dmesg.txt"; exit 1; }
