@@ -407,6 +407,9 @@ impl Busy {
                     }
                     received += n as u64;
                     self.note_echo_progress(received);
+                    if let Some(gone) = peer_gone(stream) {
+                        return Some(gone);
+                    }
                     thread::sleep(STEP_PAUSE);
                 }
                 Err(e) if is_reset(&e) => return Some((Instant::now(), Closed::Reset)),
@@ -460,6 +463,27 @@ fn ending_text(e: Ending) -> &'static str {
         Some((_, Closed::Eof)) => "closed",
         Some((_, Closed::Reset)) => "reset",
         None => "no good answer in time",
+    }
+}
+
+/// Whether the server has closed or reset the connection, seen without reading what it sent
+/// before (a slow reader may have megabytes of an answer still buffered).
+fn peer_gone(stream: &TcpStream) -> Ending {
+    let mut fd = libc::pollfd {
+        fd: stream.as_raw_fd(),
+        events: libc::POLLRDHUP,
+        revents: 0,
+    };
+    // SAFETY: `fd` is one live pollfd for a socket `stream` keeps open; timeout 0.
+    let ready = unsafe { libc::poll(&mut fd, 1, 0) };
+    if ready <= 0 {
+        None
+    } else if fd.revents & libc::POLLERR != 0 {
+        Some((Instant::now(), Closed::Reset))
+    } else if fd.revents & (libc::POLLRDHUP | libc::POLLHUP) != 0 {
+        Some((Instant::now(), Closed::Eof))
+    } else {
+        None
     }
 }
 
@@ -517,6 +541,9 @@ fn read_body_slowly(
         let want = left.min(STEP_BYTES);
         let n = read_step(stream, &mut buf[..want])?;
         left -= n;
+        if let Some(gone) = peer_gone(stream) {
+            return Err(Some(gone));
+        }
         thread::sleep(STEP_PAUSE);
     }
     Ok(())
@@ -553,6 +580,24 @@ mod tests {
         assert!(check_at_rmmod(at(119, 20), 120, 20).is_err());
         assert!(check_at_rmmod(at(120, 19), 120, 20).is_err());
         assert_eq!(check_at_rmmod(None, 120, 20), Ok(()));
+    }
+
+    #[test]
+    fn a_close_is_seen_before_the_buffered_answer_is_read() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            s.write_all(&[b'x'; 100_000]).unwrap();
+        });
+        let c = TcpStream::connect(addr).unwrap();
+        assert!(peer_gone(&c).is_none() || server.is_finished());
+        server.join().unwrap();
+        let until = Instant::now() + Duration::from_secs(5);
+        while peer_gone(&c).is_none() && Instant::now() < until {
+            thread::sleep(Duration::from_millis(10));
+        }
+        assert!(matches!(peer_gone(&c), Some((_, Closed::Eof))));
     }
 
     #[test]
