@@ -6,9 +6,12 @@ mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug 2>/de
 export KTCP_GUEST=1 KTCP_OUT=$out
 bash -e "$out/cmd.sh"
 rc=$?
-# Let deferred reports (kmemleak scan, workqueue watchdog) reach the log first.
+# Let deferred reports (kmemleak scan, workqueue watchdog) reach the log first. A command
+# that ended with its own kmemleak scan (all.sh) leaves kmemleak.scanned: no second scan.
 if [ -w /sys/kernel/debug/kmemleak ]; then
-  echo scan >/sys/kernel/debug/kmemleak; sleep 1; echo scan >/sys/kernel/debug/kmemleak
+  if [ ! -e "$out/kmemleak.scanned" ]; then
+    echo scan >/sys/kernel/debug/kmemleak; sleep 1; echo scan >/sys/kernel/debug/kmemleak
+  fi
   cat /sys/kernel/debug/kmemleak >"$out/kmemleak.txt"
 fi
 dmesg >"$out/dmesg.txt"

@@ -6,22 +6,23 @@ plan 15
 KO=$MODDIR/kecho_rs.ko
 ADDR=127.0.0.1:12345
 
-check kecho/param_port_zero insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid port=0" port=0
-check kecho/param_port_too_big insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid port=70000" port=70000
-check kecho/param_backlog_zero insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid backlog=0" backlog=0
-check kecho/param_max_connections insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid max_connections" max_connections=0
-
-# A port taken by someone else: -EADDRINUSE and a dmesg line naming the port.
+# Refused parameters, and a port taken by someone else (-EADDRINUSE and a dmesg line naming
+# the port); the five insmods run at once.
 busybox nc -l -p 12399 >/dev/null 2>&1 &
 holder=$!
 for ((i = 0; i < 100; i++)); do port_listening 12399 && break; snooze 0.1; done
-check kecho/port_in_use insmod_fails "$KO" "Address already in use" "port 12399 is already in use" port=12399
+queue_check kecho/param_port_zero insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid port=0" port=0
+queue_check kecho/param_port_too_big insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid port=70000" port=70000
+queue_check kecho/param_backlog_zero insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid backlog=0" backlog=0
+queue_check kecho/param_max_connections insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid max_connections" max_connections=0
+queue_check kecho/port_in_use insmod_fails "$KO" "Address already in use" "port 12399 is already in use" port=12399
+run_queued
 kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
 
 insmod "$KO" port=12345 backlog=256 bench=0
 check kecho/params_in_sysfs eval 'param_eq kecho_rs port 12345 && param_eq kecho_rs backlog 256 && param_eq kecho_rs bench N'
-itest_suite kecho --addr $ADDR --jobs "${JOBS:-4}" --skip concurrent_1000_clients
-check kecho/storm "$BIN/itest" storm --addr $ADDR --proto echo --secs "${STORM_SECS:-5}" --clients 32 ${SEED:+--seed "$SEED"}
+itest_suite kecho --addr $ADDR --jobs "${JOBS:-6}" --skip concurrent_1000_clients
+check kecho/storm "$BIN/itest" storm --addr $ADDR --proto echo --secs "${STORM_SECS:-3}" --clients 32 ${SEED:+--seed "$SEED"}
 check kecho/connections_all_closed wait_idle kecho_rs 10
 check kecho/counters_balance counters_balance kecho_rs
 check kecho/rmmod_under_load hold_and_rmmod kecho_rs echo $ADDR 100 20
@@ -33,10 +34,10 @@ rmmod kecho_rs
 
 # bench=1: the same echo on a per-CPU bound workqueue.
 insmod "$KO" bench=1
-check kecho/bench_bound_echo "$BIN/kecho-bench" --addr $ADDR --clients 200 --rounds 5 --size 512 --timeout-s 60
+check kecho/bench_bound_echo "$BIN/kecho-bench" --addr $ADDR --clients 200 --rounds 2 --size 512 --timeout-s 60
 rmmod kecho_rs
 
 # Load/unload cycles, each under load (mid-stream clients); the load ends with the module.
-check kecho/load_unload_cycles unload_cycles "${CYCLES:-5}" "$KO" \
+check kecho/load_unload_cycles unload_cycles "${CYCLES:-2}" "$KO" \
   "$BIN/kecho-bench --addr $ADDR --clients 16 --rounds 100000 --size 4096 --timeout-s 30 --until-closed"
 end_plan

@@ -10,32 +10,39 @@ WWW=/tmp/ktcp-www OUTSIDE=/tmp/ktcp-outside
 "$BIN/itest" mkroot $WWW --outside $OUTSIDE --big-mib "${BIG_MIB:-8}" >/dev/null
 : >/tmp/ktcp-plain-file
 
-check khttpd/param_port_zero insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid port=0" port=0
-check khttpd/param_keepalive_negative insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid keepalive_timeout" keepalive_timeout=-1
-check khttpd/param_header_too_big insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid header_timeout" header_timeout=100000
-check khttpd/param_root_not_dir insmod_fails "$KO" "Not a directory" "root=/tmp/ktcp-plain-file" root=/tmp/ktcp-plain-file
-check khttpd/param_root_missing insmod_fails "$KO" "No such file\|Unknown symbol" "root=/nonexistent" root=/nonexistent
+# Refused parameters; the five insmods run at once.
+queue_check khttpd/param_port_zero insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid port=0" port=0
+queue_check khttpd/param_keepalive_negative insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid keepalive_timeout" keepalive_timeout=-1
+queue_check khttpd/param_header_too_big insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid header_timeout" header_timeout=100000
+queue_check khttpd/param_root_not_dir insmod_fails "$KO" "Not a directory" "root=/tmp/ktcp-plain-file" root=/tmp/ktcp-plain-file
+queue_check khttpd/param_root_missing insmod_fails "$KO" "No such file\|Unknown symbol" "root=/nonexistent" root=/nonexistent
+run_queued
 
-# Hello mode: the C khttpd's behaviour.
+# Hello mode: the C khttpd's behaviour. curl (slow to start here) runs beside the suite.
 insmod "$KO"
-itest_suite hello --addr $ADDR --jobs "${JOBS:-4}"
-check khttpd/hello_curl eval "curl -sf http://$ADDR/anything >$TMPD/hello && has_any \"\$(<$TMPD/hello)\" 'Hello World'"
+curl -sf -o $TMPD/hello http://$ADDR/anything &
+curl_pid=$!
+itest_suite hello --addr $ADDR --jobs "${JOBS:-6}"
+check khttpd/hello_curl eval "wait $curl_pid && has_any \"\$(<$TMPD/hello)\" 'Hello World'"
 rmmod khttpd_rs
 
 # Static files, with short timeouts so the timeout tests are quick.
 insmod "$KO" root=$WWW header_timeout=3 keepalive_timeout=4
 check khttpd/params_in_sysfs eval "param_eq khttpd_rs root $WWW && param_eq khttpd_rs keepalive_timeout 4"
-itest_suite khttpd --addr $ADDR --root $WWW --header-timeout 3 --keepalive-timeout 4 --jobs "${JOBS:-4}"
-# One curl process for three requests (each exec of curl is slow in the emulated guest).
+# One curl process for three requests (each exec of curl is slow in the emulated guest),
+# beside the suite.
 curl -s -o $TMPD/file -w '%{http_code}\n' http://$ADDR/a.txt --next -s -r 2-5 -o $TMPD/range -w '%{http_code}\n' \
-  http://$ADDR/a.txt --next -s -o /dev/null -w '%{http_code}\n' http://127.0.0.2:8081/a.txt >$TMPD/codes 2>&1
+  http://$ADDR/a.txt --next -s -o /dev/null -w '%{http_code}\n' http://127.0.0.2:8081/a.txt >$TMPD/codes 2>&1 &
+curl_pid=$!
+itest_suite khttpd --addr $ADDR --root $WWW --header-timeout 3 --keepalive-timeout 4 --jobs "${JOBS:-6}"
+wait $curl_pid
 mapfile -t codes <$TMPD/codes
 read -rN 6 head6 <$WWW/a.txt
 check khttpd/curl_file eval "[ '${codes[0]:-}' = 200 ] && cmp $TMPD/file $WWW/a.txt"
 check khttpd/curl_range eval "[ '${codes[1]:-}' = 206 ] && [ \"\$(<$TMPD/range)\" = '${head6:2:4}' ]"
 check khttpd/ipv4_loopback_range eval "[ '${codes[2]:-}' = 200 ]"
 dmesg_mark khttpd-storm
-check khttpd/storm "$BIN/itest" storm --addr $ADDR --proto http --secs "${STORM_SECS:-5}" --clients 32 ${SEED:+--seed "$SEED"}
+check khttpd/storm "$BIN/itest" storm --addr $ADDR --proto http --secs "${STORM_SECS:-3}" --clients 32 ${SEED:+--seed "$SEED"}
 check khttpd/connections_all_closed wait_idle khttpd_rs 15
 check khttpd/counters_balance counters_balance khttpd_rs
 check khttpd/counters_count_requests eval 'counter_at_least khttpd_rs requests 101 && counter_at_least khttpd_rs responses_4xx 11'
@@ -55,11 +62,11 @@ rmmod khttpd_rs
 
 # bench=1 (bound workqueue) serves the same.
 insmod "$KO" root=$WWW bench=1
-check khttpd/bench_bound_htstress "$BIN/htstress-rs" -n 1000 -c 16 -k --timeout-s 20 http://$ADDR/a.txt
+check khttpd/bench_bound_htstress "$BIN/htstress-rs" -n 300 -c 16 -k --timeout-s 20 http://$ADDR/a.txt
 rmmod khttpd_rs
 
 # Load/unload cycles under load; the load stops at the first refused connect.
-check khttpd/load_unload_cycles unload_cycles "${CYCLES:-5}" "$KO" \
+check khttpd/load_unload_cycles unload_cycles "${CYCLES:-2}" "$KO" \
   "$BIN/htstress-rs -n 100000000 -c 8 -k --duration 60 --timeout-s 10 --until-refused http://$ADDR/big.bin" \
   root=$WWW keepalive_timeout=0
 end_plan

@@ -54,18 +54,57 @@ last_lines() {
   REPLY="${l[*]:from}"
 }
 
-# check NAME CMD...: passes when CMD exits 0; the end of its output is shown on failure.
+# check NAME CMD...: passes when CMD exits 0; the end of its output is shown on failure, and
+# its measurements (lines starting `note:`, `storm:`, `hold:`, `AT-RMMOD`, `until-`) on success.
 # CMD runs in this shell (no fork for functions) with its output in a file.
 check() {
-  local name=$1 t0 out=$TMPD/check.out
+  local name=$1 t0 out=$TMPD/check.out rc
   shift
   now_ms; t0=$REPLY
-  if "$@" >"$out" 2>&1; then
-    now_ms; echo "PASS $name ($((REPLY - t0)) ms)"; record pass "$name"
+  "$@" >"$out" 2>&1
+  rc=$?
+  now_ms
+  report_check "$name" "$rc" $((REPLY - t0)) "$out"
+}
+
+# report_check NAME STATUS MS OUTPUT_FILE: the PASS or FAIL line of one check, counted.
+report_check() {
+  local line
+  if [ "$2" = 0 ]; then
+    echo "PASS $1 ($3 ms)"; record pass "$1"
+    while IFS= read -r line; do
+      case $line in note:\ *|storm:\ *|hold:\ *|AT-RMMOD\ *|until-*) echo "  ${line#note: }";; esac
+    done <"$4"
   else
-    last_lines "$out" 5; echo "FAIL $name: $REPLY"; record fail "$name"
+    last_lines "$4" 5; echo "FAIL $1: $REPLY"; record fail "$1"
   fi
   unit
+}
+
+# queue_check NAME CMD... / run_queued: checks that may run at once (each in a subshell;
+# insmods whose exec alone takes seconds in the emulated guest), reported in queue order.
+QUEUED=()
+queue_check() { local q; printf -v q '%q ' "$@"; QUEUED+=("$q"); }
+run_queued() {
+  local i rc ms pids=()
+  for i in "${!QUEUED[@]}"; do
+    (
+      eval "set -- ${QUEUED[i]}"
+      shift
+      now_ms; t0=$REPLY
+      "$@" >"$TMPD/queued.$i.out" 2>&1
+      rc=$?
+      now_ms; echo "$rc $((REPLY - t0))" >"$TMPD/queued.$i.rc"
+    ) &
+    pids+=($!)
+  done
+  for i in "${!pids[@]}"; do wait "${pids[i]}"; done
+  for i in "${!QUEUED[@]}"; do
+    eval "set -- ${QUEUED[i]}"
+    read -r rc ms <"$TMPD/queued.$i.rc" || { rc=1 ms=0; }
+    report_check "$1" "$rc" "$ms" "$TMPD/queued.$i.out"
+  done
+  QUEUED=()
 }
 
 # itest_suite SUITE ARGS...: runs `itest SUITE ARGS...`, folding its PASS/FAIL lines into the
@@ -244,7 +283,7 @@ rmmod_timed() {
       teardown=${line##*stopped in }; teardown=${teardown%% *}; break
     fi
   done
-  echo "rmmod took $ms ms wall (bound $RMMOD_MAX_MS), teardown ${teardown:-?} ms"
+  echo "note: rmmod took $ms ms wall (bound $RMMOD_MAX_MS), teardown ${teardown:-?} ms"
   [[ $teardown =~ ^[0-9]+$ ]] && [ "$teardown" -lt 5000 ] && [ "$ms" -lt "$RMMOD_MAX_MS" ]
 }
 
@@ -276,7 +315,7 @@ hold_and_rmmod() {
 # itest hold also keeps clients on the module, counted at every unload.
 unload_cycles() {
   local n=$1 ko=$2 load=$3 i pid hold_pid mod log=$TMPD/load.log hold_log=$TMPD/cycle-hold.log
-  local h_idle h_busy h_proto h_addr h_target before rmmod_out line
+  local h_idle h_busy h_proto h_addr h_target before rmmod_out line t0 t_rmmod rmmod_max=0 tail_max=0
   shift 3
   mod=$(basename "$ko" .ko)
   for ((i = 0; i < n; i++)); do
@@ -296,15 +335,37 @@ unload_cycles() {
     wait_accepted "$mod" $((before + 1)) 30 || { kill -- -"$pid"; cat "$log"; return 1; }
     snooze 0.$((RANDOM % 9 + 1))
     [ -n "$hold_pid" ] && kill -USR1 "$hold_pid"
+    now_ms; t0=$REPLY
     rmmod_out=$(rmmod_timed "$mod") || { kill -- -"$pid"; echo "cycle $i: $rmmod_out"; return 1; }
+    now_ms; t_rmmod=$REPLY
     if ! wait "$pid"; then echo "cycle $i: the load failed:"; cat "$log"; return 1; fi
     if [ -n "$hold_pid" ] && ! wait "$hold_pid"; then echo "cycle $i: held clients:"; cat "$hold_log"; return 1; fi
+    # How long rmmod took, and how long the load (and held clients) went on after it.
+    now_ms
+    (( t_rmmod - t0 > rmmod_max )) && rmmod_max=$((t_rmmod - t0))
+    (( REPLY - t_rmmod > tail_max )) && tail_max=$((REPLY - t_rmmod))
   done
-  echo "$i cycles; last: $rmmod_out"
+  echo "note: $i cycles; rmmod wall up to $rmmod_max ms; the load ended up to $tail_max ms after it; last: ${rmmod_out#note: }"
   while IFS= read -r line; do
-    if [[ $line == until-* ]]; then echo "last load: $line"; fi
+    if [[ $line == until-* ]]; then echo "note: last load: $line"; fi
   done <"$log"
   return 0
+}
+
+# kmemleak_empty: two kmemleak scans 6 s apart (an object must be 5 s old to be reported)
+# find no unreferenced object at all. Leaves $KTCP_OUT/kmemleak.scanned, so that the guest's
+# closing step (guest-run.sh) reads this result instead of scanning again.
+kmemleak_empty() {
+  [ -w $D/kmemleak ] || { echo "no kmemleak in this kernel"; return 1; }
+  echo scan >$D/kmemleak; snooze 6; echo scan >$D/kmemleak
+  : >"${KTCP_OUT:-/tmp}/kmemleak.scanned"
+  local n=0 line
+  while IFS= read -r line; do
+    [[ $line == unreferenced\ object* ]] && n=$((n + 1))
+    ((n > 0 && n <= 2)) && echo "$line"
+  done <$D/kmemleak
+  echo "note: kmemleak: $n unreferenced objects"
+  [ "$n" = 0 ]
 }
 
 # dmesg_mark NAME: a line in the kernel log that dmesg_clean_since looks for.

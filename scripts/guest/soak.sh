@@ -2,15 +2,16 @@
 # make soak (debug guest): per module, hostile input, load/unload cycles under load with held
 # idle and mid-request clients, and allocation-failure injection with a 1,000-client run;
 # after each part kmemleak, the counters and the part's dmesg are checked. Then the tests that
-# moved here from `make check`: the 1,000-client echo run.
+# moved here from `make check`: the 1,000-client echo run, the 64 MiB file, and the hardening
+# parts churn (3,000 connections per module) and redbot (REDbot against nginx).
 # Durations: SOAK_SECS (hostile input per module, default 300), SOAK_CYCLES (default 100),
 # FAULT_SECS (default 120); SEED replays the storms.
 source "$(dirname "$0")/lib.sh"
 : >"$COUNTS"
-plan 22
+plan 24
 secs=${SOAK_SECS:-300} cycles=${SOAK_CYCLES:-100}
 F=/sys/kernel/debug
-"$BIN/itest" mkroot /tmp/ktcp-www --outside /tmp/ktcp-outside --big-mib 16 >/dev/null
+"$BIN/itest" mkroot /tmp/ktcp-www --outside /tmp/ktcp-outside --big-mib 64 >/dev/null
 
 no_leaks() { echo scan >$F/kmemleak; sleep 6; echo scan >$F/kmemleak; ! grep -q "$1" $F/kmemleak; }
 
@@ -47,11 +48,15 @@ for spec in "kecho_rs 127.0.0.1:12345 echo" "khttpd_rs 127.0.0.1:8081 http"; do
   check soak/$mod-faults-dmesg-clean dmesg_clean_since "$mod-faults"
 done
 
-# Moved here from make check: 1,000 echo clients at once.
-dmesg_mark kecho-1000
+# Moved here from make check: 1,000 echo clients at once; a 64 MiB file; churn and REDbot.
+dmesg_mark moved
 insmod "$MODDIR/kecho_rs.ko"
 itest_suite kecho --addr 127.0.0.1:12345 --filter concurrent_1000_clients
 rmmod kecho_rs
-check soak/kecho-1000-clients-dmesg-clean dmesg_clean_since kecho-1000
+insmod "$MODDIR/khttpd_rs.ko" root=/tmp/ktcp-www
+itest_suite khttpd --addr 127.0.0.1:8081 --root /tmp/ktcp-www --filter big_file_intact
+rmmod khttpd_rs
+HARD_PARTS="churn redbot" run_script hardening.sh
+check soak/moved-tests-dmesg-clean dmesg_clean_since moved
 end_plan
 echo "soak: $(totals)"
