@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
 # Every guest integration test of `make check`; the last line is the count of this run.
 # Each script runs through run_script, which fails it if it ran more or fewer tests than it
-# planned; check.sh checks this script's own plan from the counts. kecho.sh (then the kecho
-# fault injection) runs beside khttpd.sh: different modules and ports, and much of either is
-# waiting on a timeout or a process start. Fault injection is global, so the khttpd part
-# waits for the kecho one; hardening.sh uses both modules and runs last, alone. One kmemleak
+# planned; check.sh checks this script's own plan from the counts. The suites run one after
+# the other; hardening.sh uses both modules and runs last. One kmemleak
 # check at the end covers every part (a scan takes tens of seconds under TCG).
 # Moved to `make soak`: the 1,000-client runs, long storms, more load/unload cycles, and the
 # hardening parts churn (3,000 connections x 2, with their kmemleak scans) and redbot.
