@@ -4,6 +4,9 @@ out=$1
 ulimit -n 1048576 2>/dev/null || ulimit -n 65536
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug 2>/dev/null
 export KTCP_GUEST=1 KTCP_OUT=$out
+# The kernel log as it is written, so that a guest that dies still leaves it behind.
+dmesg -w >"$out/dmesg.live" 2>&1 &
+live=$!
 bash -e "$out/cmd.sh"
 rc=$?
 # Let deferred reports (kmemleak scan, workqueue watchdog) reach the log first. A command
@@ -14,6 +17,7 @@ if [ -w /sys/kernel/debug/kmemleak ]; then
   fi
   cat /sys/kernel/debug/kmemleak >"$out/kmemleak.txt"
 fi
+kill "$live" 2>/dev/null
 dmesg >"$out/dmesg.txt"
 [ -s "$out/kmemleak.txt" ] && cat "$out/kmemleak.txt" >>"$out/dmesg.txt"
 echo "$rc" >"$out/rc"

@@ -47,16 +47,6 @@ done
 : >"$COUNTS"; itest_suite fails >/dev/null
 expect "a failing test is counted once, with no extra failure" [ "$(grep -c '^fail' "$COUNTS")" = 1 ]
 
-# Queued checks run at once and are reported in queue order.
-: >"$COUNTS"
-slow_ok() { snooze 0.3; echo "note: slept"; }
-queue_check q/first slow_ok
-queue_check q/second false
-queue_check q/third slow_ok
-t0=$SECONDS; run_queued >"$tmp/queued.txt"
-expect "queued checks report in order" [ "$(grep -oE '^(PASS|FAIL) q/[a-z]+' "$tmp/queued.txt" | tr '\n' ' ')" = "PASS q/first FAIL q/second PASS q/third " ]
-expect "queued checks are three planned steps" [ "$(grep -c '^unit selftest$' "$COUNTS")" = 3 ]
-
 # run_script: plans kept, broken and cut short.
 mkdir -p "$tmp/root/scripts/guest"
 cp "$here/guest/lib.sh" "$tmp/root/scripts/guest/"

@@ -59,7 +59,8 @@ wait "$watchdog"
 trap - INT TERM
 set -e
 [ -f "$out/rc" ] || { echo "vm: the guest did not finish (vng status $vng_rc, timeout ${timeout}s)"; \
-  [ -f "$out/dmesg.txt" ] && tail -n 40 "$out/dmesg.txt"; exit 1; }
+  for f in "$out/dmesg.txt" "$out/dmesg.live"; do [ -s "$f" ] && { echo "--- end of $f:"; tail -n 40 "$f"; break; }; done
+  exit 1; }
 rc=$(cat "$out/rc")
 if bash "$KTCP_ROOT/scripts/dmesg-scan.sh" "$out/dmesg.txt"; then
   stage "vm: guest dmesg clean ($(wc -l <"$out/dmesg.txt") lines, saved in $out/dmesg.txt)"

@@ -7,16 +7,15 @@ KO=$MODDIR/kecho_rs.ko
 ADDR=127.0.0.1:12345
 
 # Refused parameters, and a port taken by someone else (-EADDRINUSE and a dmesg line naming
-# the port); the five insmods run at once.
+# the port). One at a time: concurrent loads of one .ko file share a single result.
 busybox nc -l -p 12399 >/dev/null 2>&1 &
 holder=$!
 for ((i = 0; i < 100; i++)); do port_listening 12399 && break; snooze 0.1; done
-queue_check kecho/param_port_zero insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid port=0" port=0
-queue_check kecho/param_port_too_big insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid port=70000" port=70000
-queue_check kecho/param_backlog_zero insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid backlog=0" backlog=0
-queue_check kecho/param_max_connections insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid max_connections" max_connections=0
-queue_check kecho/port_in_use insmod_fails "$KO" "Address already in use" "port 12399 is already in use" port=12399
-run_queued
+check kecho/param_port_zero insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid port=0" port=0
+check kecho/param_port_too_big insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid port=70000" port=70000
+check kecho/param_backlog_zero insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid backlog=0" backlog=0
+check kecho/param_max_connections insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid max_connections" max_connections=0
+check kecho/port_in_use insmod_fails "$KO" "Address already in use" "port 12399 is already in use" port=12399
 kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
 
 insmod "$KO" port=12345 backlog=256 bench=0

@@ -81,32 +81,6 @@ report_check() {
   unit
 }
 
-# queue_check NAME CMD... / run_queued: checks that may run at once (each in a subshell;
-# insmods whose exec alone takes seconds in the emulated guest), reported in queue order.
-QUEUED=()
-queue_check() { local q; printf -v q '%q ' "$@"; QUEUED+=("$q"); }
-run_queued() {
-  local i rc ms pids=()
-  for i in "${!QUEUED[@]}"; do
-    (
-      eval "set -- ${QUEUED[i]}"
-      shift
-      now_ms; t0=$REPLY
-      "$@" >"$TMPD/queued.$i.out" 2>&1
-      rc=$?
-      now_ms; echo "$rc $((REPLY - t0))" >"$TMPD/queued.$i.rc"
-    ) &
-    pids+=($!)
-  done
-  for i in "${!pids[@]}"; do wait "${pids[i]}"; done
-  for i in "${!QUEUED[@]}"; do
-    eval "set -- ${QUEUED[i]}"
-    read -r rc ms <"$TMPD/queued.$i.rc" || { rc=1 ms=0; }
-    report_check "$1" "$rc" "$ms" "$TMPD/queued.$i.out"
-  done
-  QUEUED=()
-}
-
 # itest_suite SUITE ARGS...: runs `itest SUITE ARGS...`, folding its PASS/FAIL lines into the
 # counts. Fails (one more FAIL line) when itest's exit status is not what its lines say, when
 # its `N passed, M failed` summary is missing or differs from the lines seen, or when it ran
