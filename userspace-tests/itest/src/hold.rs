@@ -41,6 +41,17 @@ type Ending = Option<(Instant, Closed)>;
 /// Set by SIGUSR1: the caller is about to unload the module.
 static RMMOD_SIGNALLED: AtomicBool = AtomicBool::new(false);
 
+/// Set once an idle client saw its connection end: the server is gone, and the busy ones
+/// read what it still sent at full speed (its FIN comes after that data) instead of slowly.
+static SERVER_GONE: AtomicBool = AtomicBool::new(false);
+
+/// The busy clients' pause between reads while the server is there.
+fn pace() {
+    if !SERVER_GONE.load(Ordering::SeqCst) {
+        thread::sleep(STEP_PAUSE);
+    }
+}
+
 extern "C" fn on_sigusr1(_: libc::c_int) {
     RMMOD_SIGNALLED.store(true, Ordering::SeqCst);
 }
@@ -210,6 +221,9 @@ fn watch_idle(
                 Err(e) if is_reset(&e) => Some((Instant::now(), Closed::Reset)),
                 _ => None,
             };
+            if endings[i].is_some() {
+                SERVER_GONE.store(true, Ordering::SeqCst);
+            }
         }
         if at_rmmod.is_none() && RMMOD_SIGNALLED.load(Ordering::SeqCst) {
             let at = AtRmmod {
@@ -410,7 +424,7 @@ impl Busy {
                     if let Some(gone) = peer_gone(stream) {
                         return Some(gone);
                     }
-                    thread::sleep(STEP_PAUSE);
+                    pace();
                 }
                 Err(e) if is_reset(&e) => return Some((Instant::now(), Closed::Reset)),
                 Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
@@ -544,7 +558,7 @@ fn read_body_slowly(
         if let Some(gone) = peer_gone(stream) {
             return Err(Some(gone));
         }
-        thread::sleep(STEP_PAUSE);
+        pace();
     }
     Ok(())
 }
