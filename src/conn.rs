@@ -172,8 +172,9 @@ pub(crate) struct Core<S: Session> {
     pub(crate) stats: Stats,
     /// The protocol's shared state.
     pub(crate) shared: S::Shared,
-    /// How many connections [`Core::close_all`] closed, for the unload report.
-    pub(crate) closed_at_unload: AtomicUsize,
+    /// Set by [`Core::close_all`] before it closes anything: from then on no run does any I/O,
+    /// so the connections not closed yet stop competing with the unload for the CPUs.
+    stopping: AtomicBool,
 }
 
 impl<S: Session> Core<S> {
@@ -195,7 +196,7 @@ impl<S: Session> Core<S> {
             max_connections,
             stats: Stats::default(),
             shared,
-            closed_at_unload: AtomicUsize::new(0),
+            stopping: AtomicBool::new(false),
         })
     }
 
@@ -291,6 +292,7 @@ impl<S: Session> Core<S> {
     /// Refuses new connections and closes every live one; returns how many there were. Their
     /// queued runs, if any, finish when the owner destroys the workqueue.
     pub(crate) fn close_all(&self) -> usize {
+        self.stopping.store(true, Ordering::Release);
         let slots = {
             let mut table = self.table.lock();
             table.closing = true;
@@ -487,7 +489,9 @@ impl<S: Session> WorkItem for Conn<S> {
     type Pointer = Arc<Conn<S>>;
 
     fn run(this: Arc<Conn<S>>) {
-        if this.closed.load(Ordering::Acquire) {
+        // At unload every connection is about to be closed: serving one more byte only
+        // slows the closing down (each run would feed clients that keep the CPUs busy).
+        if this.closed.load(Ordering::Acquire) || this.core.stopping.load(Ordering::Acquire) {
             return;
         }
         let step = {

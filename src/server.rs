@@ -14,7 +14,7 @@ use crate::{
     stats::StatsDir,
     thread::{KThread, ThreadContext, ThreadMain},
 };
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use kernel::{bindings, prelude::*, str::CStr, sync::Arc};
 
 /// How long one `kernel_accept` waits before the thread looks at timeouts and `should_stop`.
@@ -82,18 +82,19 @@ impl<S: Session> Server<S> {
             core: core.clone(),
         };
         let thread = KThread::spawn(config.name, accept)?;
+        let teardown = Arc::new(Teardown::default(), GFP_KERNEL)?;
         Ok(Self {
             _stats: StatsDir::new(config.name, core.clone()),
             _acceptor: Acceptor {
                 _thread: thread,
                 listener,
             },
-            _connections: Connections { core: core.clone() },
-            _queue: QueueShutdown { queue },
-            report: UnloadReport {
-                core,
-                started: AtomicU64::new(0),
+            _connections: Connections {
+                core: core.clone(),
+                teardown: teardown.clone(),
             },
+            _queue: QueueShutdown { queue },
+            report: UnloadReport { core, teardown },
         })
     }
 }
@@ -101,7 +102,7 @@ impl<S: Session> Server<S> {
 impl<S: Session> Drop for Server<S> {
     fn drop(&mut self) {
         // Runs before the fields are dropped: the start of the teardown.
-        self.report.started.store(clock::now(), Ordering::Relaxed);
+        self.report.teardown.started.store(clock::now(), Ordering::Relaxed);
     }
 }
 
@@ -119,15 +120,32 @@ impl<S: Session> Drop for Acceptor<S> {
     }
 }
 
+/// When each part of the teardown ended, and how many connections it closed: the figures of
+/// the unload report.
+#[derive(Default)]
+struct Teardown {
+    /// The teardown began (the `Server` started to drop).
+    started: AtomicU64,
+    /// The accept thread was joined (and the counters' files removed).
+    acceptor_stopped: AtomicU64,
+    /// Every connection was closed.
+    connections_closed: AtomicU64,
+    /// How many connections were open at unload.
+    closed: AtomicUsize,
+}
+
 /// Closes every connection of the core when dropped, and lets no new one in.
 struct Connections<S: Session> {
     core: Arc<Core<S>>,
+    teardown: Arc<Teardown>,
 }
 
 impl<S: Session> Drop for Connections<S> {
     fn drop(&mut self) {
-        let closed = self.core.close_all();
-        self.core.closed_at_unload.store(closed, Ordering::Relaxed);
+        let t = &self.teardown;
+        t.acceptor_stopped.store(clock::now(), Ordering::Relaxed);
+        t.closed.store(self.core.close_all(), Ordering::Relaxed);
+        t.connections_closed.store(clock::now(), Ordering::Relaxed);
     }
 }
 
@@ -142,20 +160,29 @@ impl Drop for QueueShutdown {
     }
 }
 
-/// Logs, when dropped last, how long the teardown took and the final counters.
+/// Logs, when dropped last, how long the teardown and each of its parts took, and the final
+/// counters.
 struct UnloadReport<S: Session> {
     core: Arc<Core<S>>,
-    started: AtomicU64,
+    teardown: Arc<Teardown>,
 }
 
 impl<S: Session> Drop for UnloadReport<S> {
     fn drop(&mut self) {
-        let started: Deadline = self.started.load(Ordering::Relaxed);
+        let t = &self.teardown;
+        let started: Deadline = t.started.load(Ordering::Relaxed);
+        let acceptor_stopped: Deadline = t.acceptor_stopped.load(Ordering::Relaxed);
+        let connections_closed: Deadline = t.connections_closed.load(Ordering::Relaxed);
+        let now = clock::now();
+        let ms = |from: Deadline, to: Deadline| clock::jiffies_to_ms(to.saturating_sub(from));
         let stats = &self.core.stats;
         pr_info!(
-            "stopped in {} ms ({} connections closed at unload): {} accepted, {} closed, {} refused, {} timed out\n",
-            clock::jiffies_to_ms(clock::now().saturating_sub(started)),
-            self.core.closed_at_unload.load(Ordering::Relaxed),
+            "stopped in {} ms ({} connections closed at unload; accept thread {} ms, closing {} ms, queue drain {} ms): {} accepted, {} closed, {} refused, {} timed out\n",
+            ms(started, now),
+            t.closed.load(Ordering::Relaxed),
+            ms(started, acceptor_stopped),
+            ms(acceptor_stopped, connections_closed),
+            ms(connections_closed, now),
             stats.accepted.load(Ordering::Relaxed),
             stats.closed.load(Ordering::Relaxed),
             stats.refused.load(Ordering::Relaxed),
