@@ -27,6 +27,11 @@ TMPD=$(mktemp -d /tmp/ktcp-lib.XXXXXX)
 # lockdep, KFENCE, DEBUG_PAGEALLOC and kmemleak under TCG make the rmmod process itself and
 # the module's unload (RCU grace periods, freeing) take seconds (see README "Tests").
 if [ "${FLAVOUR:-debug}" = perf ]; then RMMOD_MAX_MS=${RMMOD_MAX_MS:-5000}; else RMMOD_MAX_MS=${RMMOD_MAX_MS:-30000}; fi
+# The module's own teardown bound (ms; "stopped in N ms", listener shutdown to drained
+# workqueue): 5 s in the perf guest; 8 s in the debug guest, where closing 100 idle and 20
+# busy clients took 1.3-3.6 s (10 runs): freeing the megabytes a busy echo client left queued
+# poisons and unmaps every page (PAGE_POISONING, DEBUG_PAGEALLOC) in emulated CPUs.
+if [ "${FLAVOUR:-debug}" = perf ]; then TEARDOWN_MAX_MS=${TEARDOWN_MAX_MS:-5000}; else TEARDOWN_MAX_MS=${TEARDOWN_MAX_MS:-8000}; fi
 
 # snooze SECONDS: sleeps (fractions allowed) without starting a process.
 snooze() { read -rt "$1" -u "$SNOOZE_FD" || :; }
@@ -244,7 +249,8 @@ insmod_fails() {
 
 # rmmod_timed MODULE: unloads, measuring rmmod's wall time, which must stay under
 # RMMOD_MAX_MS; the module's own teardown figure ("stopped in N ms" in dmesg, listener
-# shutdown to drained workqueue) is shown beside it and must be there and under 5 s.
+# shutdown to drained workqueue) is shown beside it and must be there and under
+# TEARDOWN_MAX_MS.
 rmmod_timed() {
   local t0 ms teardown='' i line
   now_ms; t0=$REPLY
@@ -257,8 +263,8 @@ rmmod_timed() {
       teardown=${line##*stopped in }; teardown=${teardown%% *}; break
     fi
   done
-  echo "note: rmmod took $ms ms wall (bound $RMMOD_MAX_MS), teardown ${teardown:-?} ms"
-  [[ $teardown =~ ^[0-9]+$ ]] && [ "$teardown" -lt 5000 ] && [ "$ms" -lt "$RMMOD_MAX_MS" ]
+  echo "note: rmmod took $ms ms wall (bound $RMMOD_MAX_MS), teardown ${teardown:-?} ms (bound $TEARDOWN_MAX_MS)"
+  [[ $teardown =~ ^[0-9]+$ ]] && [ "$teardown" -lt "$TEARDOWN_MAX_MS" ] && [ "$ms" -lt "$RMMOD_MAX_MS" ]
 }
 
 # hold_and_rmmod MODULE PROTO ADDR IDLE BUSY [TARGET]: IDLE idle and BUSY busy clients
