@@ -13,19 +13,29 @@ missing from PEER for the same path, or if either fetch failed.
 Run with the project venv's python (scripts/setup.sh installs redbot there).
 """
 
+import os
 import sys
 from configparser import ConfigParser
 
 import thor
 from httplint.note import levels
 from redbot.resource import HttpResource
-from redbot.resource.fetch import RedFetcher
+from redbot.resource.fetch import RedFetcher, RedHttpClient
 
 # The emulated guest can take longer than REDbot's 30 s connect and 60 s read timeouts to run
 # the loop that reads (its Python is slow there, the servers are not): wait as long as a check.
-CHECK_SECS = 600
-RedFetcher.client.connect_timeout = CHECK_SECS
-RedFetcher.client.read_timeout = CHECK_SECS
+CHECK_SECS = int(os.environ.get("REDBOT_CHECK_SECS", "600"))
+
+
+def fresh_client():
+    """A new HTTP client for every check. thor's client frees its connections and their slots
+    only at the first stop of the loop (`loop.once("stop")`), and connects still in progress
+    at that stop keep their slot: reused for a second check, the client ran out of its 6
+    connections per origin and the check waited for a read timeout (against nginx too)."""
+    client = RedHttpClient()
+    client.connect_timeout = CHECK_SECS
+    client.read_timeout = CHECK_SECS
+    RedFetcher.client = client
 
 PROBLEMS = (levels.WARN.value, levels.BAD.value)
 
@@ -40,6 +50,7 @@ def config():
 def check(url, headers):
     """(status, notes) of one REDbot check; notes is a list of (class name, level, summary).
     Checks run one after another on thor's loop, which drops its connections when stopped."""
+    fresh_client()
     resource = HttpResource(config(), descend=False)
     resource.set_request(url, headers=headers)
 
