@@ -322,11 +322,10 @@ fn select_range(ex: &Exchange<'_>, len: u64, last_modified: Option<u64>) -> Rang
         }
         (Some(_), None) => false,
     };
-    match parse_range(range, len) {
-        // A range that covers everything is answered as the whole (200), as nginx does.
-        RangeSpec::Partial { first: 0, last } if last.saturating_add(1) >= len => RangeSpec::Full,
-        spec if unchanged => spec,
-        _ => RangeSpec::Full,
+    if unchanged {
+        parse_range(range, len)
+    } else {
+        RangeSpec::Full
     }
 }
 
