@@ -102,7 +102,10 @@ impl<S: Session> Server<S> {
 impl<S: Session> Drop for Server<S> {
     fn drop(&mut self) {
         // Runs before the fields are dropped: the start of the teardown.
-        self.report.teardown.started.store(clock::now(), Ordering::Relaxed);
+        self.report
+            .teardown
+            .started
+            .store(clock::now(), Ordering::Relaxed);
     }
 }
 
