@@ -4,10 +4,6 @@ out=$1
 ulimit -n 1048576 2>/dev/null || ulimit -n 65536
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug 2>/dev/null
 export KTCP_GUEST=1 KTCP_OUT=$out
-# No automatic kmemleak scans: one takes tens of seconds of an emulated CPU, and one starting
-# 60 s after boot, in the middle of the timing tests, made them fail. The tests scan when
-# they check (kmemleak_empty, the soak's parts), and so does the end of this script.
-[ -w /sys/kernel/debug/kmemleak ] && echo scan=off >/sys/kernel/debug/kmemleak
 # The kernel log as it is written, so that a guest that dies still leaves it behind.
 dmesg -w >"$out/dmesg.live" 2>&1 &
 live=$!
