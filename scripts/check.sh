@@ -61,6 +61,8 @@ item kernel/rustfmt $? "src/ differs from the kernel's rustfmt ($log/kernel-fmt.
 for f in scripts/*.sh scripts/guest/*.sh .ci/run; do bash -n "$f" || echo "$f"; done >"$log/bash-n.log" 2>&1
 [ -s "$log/bash-n.log" ]; item host/scripts-parse $((1 - $?)) "$(tr '\n' ' ' <"$log/bash-n.log")"
 bash scripts/test-harness.sh >"$log/harness.log" 2>&1; item host/harness-self-test $? "$(tail -n 3 "$log/harness.log" | tr '\n' ' ')"
+"$VENV/bin/python3" scripts/test-redbot-diff.py >"$log/redbot-diff.log" 2>&1
+item host/redbot-diff-self-test $? "$(tail -n 3 "$log/redbot-diff.log" | tr '\n' ' ')"
 set -e
 fail_fast "formatting"
 

@@ -8,8 +8,11 @@ Usage: redbot-diff.py OURS_BASE PEER_BASE PATH[|Header: value]...
 Each path is checked the way `redbot URL` checks it (the request, then REDbot's own range,
 conditional and negotiation sub-requests). A problem is a note of level `warning` or `bad`,
 named by its note class (e.g. RANGE_FULL): its wording may differ between servers, its class
-may not. Every note of both servers is printed; the exit status is 1 if a problem of OURS is
-missing from PEER for the same path, or if either fetch failed.
+may not. A sub-request REDbot could not complete (RANGE_SUBREQ_PROBLEM and its kin, which
+REDbot rates only `info`) is a problem too: a server that resets every Range or conditional
+request must not pass by giving REDbot nothing to judge. Every note of both servers is
+printed; the exit status is 1 if a problem of OURS is missing from PEER for the same path,
+if the two answer a path with different status codes, or if either fetch failed.
 Run with the project venv's python (scripts/setup.sh installs redbot there).
 """
 
@@ -38,6 +41,11 @@ def fresh_client():
     RedFetcher.client = client
 
 PROBLEMS = (levels.WARN.value, levels.BAD.value)
+
+
+def is_problem(name, level):
+    """A warning, a bad note, or a sub-request that could not be checked."""
+    return level in PROBLEMS or name.endswith("_SUBREQ_PROBLEM")
 
 
 def config():
@@ -104,9 +112,12 @@ def main(argv):
             bad += 1
             continue
         print(f"redbot {shown}: ours {ours_status}, peer {peer_status}", flush=True)
-        peer_problems = {(n, lvl) for (n, lvl, _) in peer_notes if lvl in PROBLEMS}
+        if ours_status != peer_status:
+            print(f"  ONLY OURS status {ours_status} where the peer answers {peer_status}")
+            bad += 1
+        peer_problems = {(n, lvl) for (n, lvl, _) in peer_notes if is_problem(n, lvl)}
         for name, level, summary in ours_notes:
-            extra = level in PROBLEMS and (name, level) not in peer_problems
+            extra = is_problem(name, level) and (name, level) not in peer_problems
             mark = "ONLY OURS" if extra else "ours"
             print(f"  {mark:9} {level:7} {name}: {summary}")
             bad += extra
