@@ -2,8 +2,7 @@
 # Build (or find in the cache) the guest kernel for one flavour: perf or debug.
 # Usage: scripts/kernel.sh [perf|debug] [--print-dir]
 # The build lives in $CACHE/kernels/<version>-<flavour>-<hash>, the hash covering the
-# compilers, bindgen and libclang, the config fragments and scripts/kernel-recipe.sh (the
-# source tree is keyed by the package version); a cache hit builds nothing.
+# compilers, the config fragments and scripts/kernel-recipe.sh; a cache hit builds nothing.
 source "$(dirname "$0")/common.sh"
 
 flavour=${1:-debug}
@@ -16,12 +15,10 @@ pkgver=$(dpkg-query -W -f='${Version}' "linux-source-$KVER")
 src=$CACHE/src/linux-$pkgver
 frags=("$KTCP_ROOT/scripts/kconfig/base.config" "$KTCP_ROOT/scripts/kconfig/$flavour.config")
 recipe=$KTCP_ROOT/scripts/kernel-recipe.sh
-# The key: the source package, the compilers and the bindings generator (bindgen and the
-# libclang it loads), the config fragments and the recipe that turns them into a kernel, so
-# that a change to any of them builds anew.
-hash=$( { echo "$pkgver"; rustc --version; gcc --version | head -1; bindgen --version
-  dpkg-query -W -f='${Package} ${Version}\n' 'libclang1-*' 2>/dev/null
-  cat "${frags[@]}" "$recipe"; } | sha256sum | cut -c1-12)
+# The key: the source package, the compilers, the config fragments and the recipe that
+# turns them into a kernel, so that a change to any of them builds anew.
+hash=$( { echo "$pkgver"; rustc --version; gcc --version | head -1; cat "${frags[@]}" "$recipe"; } |
+  sha256sum | cut -c1-12)
 out=$CACHE/kernels/$pkgver-$flavour-$hash
 image=$out/arch/x86/boot/bzImage
 
