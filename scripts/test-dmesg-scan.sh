@@ -28,6 +28,8 @@ reports=(
   '[  12.3] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:'
   '[  12.3] rcu: INFO: rcu_preempt self-detected stall on CPU'
   '[  12.3] INFO: rcu_sched detected expedited stalls on CPUs/tasks: { 1-... }'
+  '[  12.3] kecho_rs: stopped in 9 ms (1 connections closed at unload; accept thread 1 ms, closing 1 ms, queue drain 7 ms): 3 accepted, 3 closed, 0 refused, 0 timed out, 1 connection objects left'
+  '[  12.3] khttpd_rs: stopped in 9 ms (0 connections closed at unload; accept thread 1 ms, closing 1 ms, queue drain 7 ms): 30 accepted, 30 closed, 0 refused, 0 timed out, 10 connection objects left'
   '[  12.3] =============================================================================
 [  12.3] BUG kmalloc-64 (Not tainted): Poison overwritten'
 )
@@ -41,6 +43,8 @@ clean=(
   '[   0.3] Spectre V2 : Mitigation: Retpolines'
   '[   0.4] rcu: RCU CPU stall warnings timeout set to 21 (rcu_cpu_stall_timeout).'
   '[  20.0] kecho_rs: stopped in 12 ms'
+  '[  20.0] khttpd_rs: stopped in 1852 ms (120 connections closed at unload; accept thread 7 ms, closing 1834 ms, queue drain 11 ms): 120 accepted, 120 closed, 0 refused, 0 timed out, 0 connection objects left'
+  '[  20.0] kecho_rs: stopped in 10 ms (0 connections closed at unload; accept thread 1 ms, closing 1 ms, queue drain 8 ms): 100 accepted, 100 closed, 0 refused, 10 timed out, 0 connection objects left'
   '[  21.0] khttpd_rs: serving /tmp/ktcp-www on port 8081'
   '[  22.0] ktcp-rs test mark: soak/kecho_rs-storm'
 )

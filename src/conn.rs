@@ -172,8 +172,9 @@ pub(crate) struct Core<S: Session> {
     pub(crate) stats: Stats,
     /// The protocol's shared state.
     pub(crate) shared: S::Shared,
-    /// Set by [`Core::close_all`] before it closes anything: from then on no run does any I/O,
-    /// so the connections not closed yet stop competing with the unload for the CPUs.
+    /// Set by [`Core::close_all`] before it closes anything: from then on a run returns at
+    /// once (one already past its check finishes its budget), so the connections not closed
+    /// yet stop competing with the unload for the CPUs.
     stopping: AtomicBool,
 }
 
@@ -304,8 +305,7 @@ impl<S: Session> Core<S> {
         let mut closed = 0;
         for slot in slots {
             if let Slot::Used(conn) = slot {
-                conn.close();
-                closed += 1;
+                closed += usize::from(conn.close());
             }
         }
         closed
@@ -465,10 +465,10 @@ impl<S: Session> Conn<S> {
         self.core.queue.enqueue(self.clone());
     }
 
-    /// Closes the connection once; later calls do nothing.
-    fn close(self: &Arc<Self>) {
+    /// Closes the connection once; later calls do nothing. Whether this call closed it.
+    fn close(self: &Arc<Self>) -> bool {
         if self.closed.swap(true, Ordering::AcqRel) {
-            return;
+            return false;
         }
         // The registration's reference goes here; the caller still holds one.
         drop(self.socket.unwatch());
@@ -476,6 +476,7 @@ impl<S: Session> Conn<S> {
         self.core.remove(self);
         self.core.stats.active.fetch_sub(1, Ordering::Relaxed);
         bump(&self.core.stats.closed);
+        true
     }
 }
 
@@ -489,8 +490,8 @@ impl<S: Session> WorkItem for Conn<S> {
     type Pointer = Arc<Conn<S>>;
 
     fn run(this: Arc<Conn<S>>) {
-        // At unload every connection is about to be closed: serving one more byte only
-        // slows the closing down (each run would feed clients that keep the CPUs busy).
+        // At unload every connection is about to be closed: serving more only slows the
+        // closing down (each run would feed clients that keep the CPUs busy).
         if this.closed.load(Ordering::Acquire) || this.core.stopping.load(Ordering::Acquire) {
             return;
         }
@@ -507,7 +508,9 @@ impl<S: Session> WorkItem for Conn<S> {
                 this.deadline.store(NEVER, Ordering::Relaxed);
                 this.schedule();
             }
-            Step::Close | Step::Linger => this.close(),
+            Step::Close | Step::Linger => {
+                this.close();
+            }
         }
     }
 }

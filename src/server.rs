@@ -56,6 +56,7 @@ impl<S: Session> Server<S> {
     /// Binds the port and starts accepting.
     pub(crate) fn start(config: &Config, shared: S::Shared) -> Result<Self> {
         let queue = OwnedQueue::new(config.name, config.bound)?;
+        let teardown = Arc::new(Teardown::default(), GFP_KERNEL)?;
         let core = Arc::pin_init(
             Core::new(queue.clone(), config.max_connections, shared),
             GFP_KERNEL,
@@ -81,8 +82,9 @@ impl<S: Session> Server<S> {
             listener: listener.clone(),
             core: core.clone(),
         };
+        // Spawning is the last step that can fail: once the thread runs, connections may be
+        // admitted, and only a `Server`'s teardown closes them.
         let thread = KThread::spawn(config.name, accept)?;
-        let teardown = Arc::new(Teardown::default(), GFP_KERNEL)?;
         Ok(Self {
             _stats: StatsDir::new(config.name, core.clone()),
             _acceptor: Acceptor {
@@ -179,8 +181,9 @@ impl<S: Session> Drop for UnloadReport<S> {
         let now = clock::now();
         let ms = |from: Deadline, to: Deadline| clock::jiffies_to_ms(to.saturating_sub(from));
         let stats = &self.core.stats;
+        // Every connection is closed and every run drained: none may still be in memory.
         pr_info!(
-            "stopped in {} ms ({} connections closed at unload; accept thread {} ms, closing {} ms, queue drain {} ms): {} accepted, {} closed, {} refused, {} timed out\n",
+            "stopped in {} ms ({} connections closed at unload; accept thread {} ms, closing {} ms, queue drain {} ms): {} accepted, {} closed, {} refused, {} timed out, {} connection objects left\n",
             ms(started, now),
             t.closed.load(Ordering::Relaxed),
             ms(started, acceptor_stopped),
@@ -190,6 +193,7 @@ impl<S: Session> Drop for UnloadReport<S> {
             stats.closed.load(Ordering::Relaxed),
             stats.refused.load(Ordering::Relaxed),
             stats.timeouts.load(Ordering::Relaxed),
+            stats.objects.load(Ordering::Relaxed),
         );
     }
 }

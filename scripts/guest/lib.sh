@@ -249,22 +249,27 @@ insmod_fails() {
 
 # rmmod_timed MODULE: unloads, measuring rmmod's wall time, which must stay under
 # RMMOD_MAX_MS; the module's own teardown figure ("stopped in N ms" in dmesg, listener
-# shutdown to drained workqueue) is shown beside it and must be there and under
-# TEARDOWN_MAX_MS.
+# shutdown to drained workqueue) is shown beside it and must be there (after this call's
+# mark) and under TEARDOWN_MAX_MS, with no connection object left in memory.
 rmmod_timed() {
-  local t0 ms teardown='' i line
+  local t0 ms teardown='' left='' i line mark="ktcp-rs test mark: rmmod $1 $EPOCHREALTIME"
+  echo "$mark" >/dev/kmsg
   now_ms; t0=$REPLY
   rmmod "$1" || return 1
   now_ms; ms=$((REPLY - t0))
   dmesg_lines
+  # This unload's line only: the newest one after the mark.
   for ((i = ${#DMESG[@]} - 1; i >= 0; i--)); do
     line=${DMESG[i]}
+    [[ $line == *"$mark"* ]] && break
     if [[ $line == *"$1: stopped in "* ]]; then
-      teardown=${line##*stopped in }; teardown=${teardown%% *}; break
+      teardown=${line##*stopped in }; teardown=${teardown%% *}
+      left=${line%% connection objects left*}; left=${left##* }
+      break
     fi
   done
-  echo "note: rmmod took $ms ms wall (bound $RMMOD_MAX_MS), teardown ${teardown:-?} ms (bound $TEARDOWN_MAX_MS)"
-  [[ $teardown =~ ^[0-9]+$ ]] && [ "$teardown" -lt "$TEARDOWN_MAX_MS" ] && [ "$ms" -lt "$RMMOD_MAX_MS" ]
+  echo "note: rmmod took $ms ms wall (bound $RMMOD_MAX_MS), teardown ${teardown:-?} ms (bound $TEARDOWN_MAX_MS), ${left:-?} connection objects left"
+  [[ $teardown =~ ^[0-9]+$ ]] && [ "$teardown" -lt "$TEARDOWN_MAX_MS" ] && [ "$ms" -lt "$RMMOD_MAX_MS" ] && [ "$left" = 0 ]
 }
 
 # hold_and_rmmod MODULE PROTO ADDR IDLE BUSY [TARGET]: IDLE idle and BUSY busy clients
