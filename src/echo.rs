@@ -17,7 +17,8 @@ const BUF_SIZE: usize = 16 * 1024;
 /// Bytes echoed per run before the work item yields to other connections.
 const BUDGET: usize = 256 * 1024;
 /// A blocked send is retried this often even without a write-space wake-up: when the send
-/// failed for lack of memory with nothing in flight, no ACK will ever announce space.
+/// failed for lack of memory with nothing in flight, no ACK will ever announce space. A
+/// buffer that could not be allocated is retried as often.
 const RETRY_MS: u32 = 1000;
 
 /// What all echo connections share: the idle timeout and the counters.
@@ -122,6 +123,12 @@ impl Session for Echo {
                     // Idle: hold no buffer while waiting.
                     self.buf = None;
                     return Step::Wait(self.idle_until);
+                }
+                Err(e) if e == ENOMEM => {
+                    // No memory for the buffer now: the input waits in the socket; try again
+                    // soon rather than drop the client (whose reset could be lost too, for
+                    // the same lack of memory, and leave it waiting for good).
+                    return Step::Wait(clock::after_ms(RETRY_MS).min(self.idle_until));
                 }
                 Err(_) => return fail(shared),
             }
