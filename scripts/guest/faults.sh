@@ -66,6 +66,19 @@ result_ok() {
       exit bad }' "$file" || { tail -n 12 "$file"; return 1; }
 }
 
+# abort_failed: the kernel's count of resets it could not send for lack of memory (TcpExt
+# TCPAbortFailed), printed beside the client runs under injection: a reset lost that way
+# leaves a peer whose data was acknowledged waiting for ever (a lost FIN is not counted).
+abort_failed() {
+  awk '$1 == "TcpExt:" { if (!n) { for (i = 2; i <= NF; i++) col[$i] = i; n = 1 } else v = $col["TCPAbortFailed"] }
+    END { print v + 0 }' /proc/net/netstat
+}
+
+echo_clients_under_injection() {
+  timeout 300 "$BIN/kecho-bench" --addr $addr --clients "$clients" --rounds 3 --size 128 --timeout-s 120 \
+    --until-closed >/tmp/fault-clients.log 2>&1 || { tail -n 12 /tmp/fault-clients.log; return 1; }
+}
+
 http_clients_under_injection() {
   timeout 300 "$BIN/htstress-rs" -n $((clients * 3)) -c "$clients" --timeout-s 60 --max-time-s 120 \
     "http://$addr/a.txt" >/tmp/fault-clients.log 2>&1
@@ -83,11 +96,13 @@ if [ "$clients" -gt 0 ]; then
   # Clients may be closed or reset (an allocation failed); never a wrong byte, a malformed
   # response, a 4xx or a hang.
   if [ $proto = echo ]; then
-    check faults/$which-clients-$clients-under-injection timeout 300 "$BIN/kecho-bench" --addr $addr \
-      --clients "$clients" --rounds 3 --size 128 --timeout-s 120 --until-closed
+    lost=$(abort_failed)
+    check faults/$which-clients-$clients-under-injection echo_clients_under_injection
   else
+    lost=$(abort_failed)
     check faults/$which-clients-$clients-under-injection http_clients_under_injection
   fi
+  echo "  faults: resets the kernel could not send during the client run: $(( $(abort_failed) - lost )) (TCPAbortFailed)"
 fi
 inject off
 n=$(( $(injected) - before ))
