@@ -33,6 +33,8 @@ const REQUESTS_PER_RUN: usize = 32;
 /// A blocked send is retried this often even without a write-space wake-up: when it failed
 /// for lack of memory with nothing in flight, no ACK will ever announce space.
 const RETRY_MS: u32 = 1000;
+/// How long a connection whose buffers cannot be allocated retries before it is refused.
+const ALLOC_RETRY_MS: u32 = 5000;
 /// What the buffers of one busy connection cost against the budget.
 pub(crate) const CONN_BUFFERS_BYTES: usize =
     Limits::DEFAULT.max_head + SEND_BUF_CAP + NAME_CAP + core::mem::size_of::<ConnBuffers>();
@@ -163,6 +165,9 @@ pub(crate) struct Http {
     /// ... with a lingering close: the client may still be sending (an error answered before
     /// its request was read whole, or a body).
     linger_after: bool,
+    /// While the buffers could not be allocated: until when the allocation is retried before
+    /// the client is refused (`NEVER` otherwise).
+    alloc_retry_until: Deadline,
 }
 
 impl Http {
@@ -329,6 +334,7 @@ impl Session for Http {
             discard: 0,
             close_after: false,
             linger_after: false,
+            alloc_retry_until: NEVER,
         }
     }
 
@@ -346,10 +352,24 @@ impl Session for Http {
                     };
                 };
                 match ConnBuffers::new(paid) {
-                    Ok(bufs) => bufs,
+                    Ok(bufs) => {
+                        self.alloc_retry_until = NEVER;
+                        bufs
+                    }
                     Err(_) => {
                         shared.counters.errors.fetch_add(1, Ordering::Relaxed);
-                        return Self::refuse_busy(stream, shared);
+                        // Out of memory is usually brief: retry every RETRY_MS for up to
+                        // ALLOC_RETRY_MS (the input waits in the socket), then refuse. A
+                        // refusal sent now could be lost for the same lack of memory, its
+                        // FIN too, and leave the client waiting for good.
+                        if self.alloc_retry_until == NEVER {
+                            self.alloc_retry_until = clock::after_ms(ALLOC_RETRY_MS);
+                        }
+                        if clock::now() >= self.alloc_retry_until {
+                            self.alloc_retry_until = NEVER;
+                            return Self::refuse_busy(stream, shared);
+                        }
+                        return Step::Wait(clock::after_ms(RETRY_MS).min(self.alloc_retry_until));
                     }
                 }
             }
@@ -364,6 +384,10 @@ impl Session for Http {
     fn on_timeout(&mut self, stream: &Stream, shared: &HttpShared) -> Step {
         let now = clock::now();
         let Some(bufs) = self.bufs.as_mut() else {
+            if self.alloc_retry_until != NEVER {
+                // The buffers could not be allocated: try again.
+                return self.on_ready(stream, shared);
+            }
             // Idle past keepalive_timeout.
             return Step::Close;
         };
