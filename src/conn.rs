@@ -290,8 +290,9 @@ impl<S: Session> Core<S> {
         }
     }
 
-    /// Refuses new connections and closes every live one; returns how many there were. Their
-    /// queued runs, if any, finish when the owner destroys the workqueue.
+    /// Refuses new connections and closes every live one; returns how many it closed (not
+    /// counting any its own run closed meanwhile). Their queued runs, if any, finish when the
+    /// owner destroys the workqueue.
     pub(crate) fn close_all(&self) -> usize {
         self.stopping.store(true, Ordering::Release);
         let slots = {
