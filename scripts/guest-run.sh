@@ -7,8 +7,11 @@ export KTCP_GUEST=1 KTCP_OUT=$out
 # The kernel log as it is written, so that a guest that dies still leaves it behind.
 dmesg -w >"$out/dmesg.live" 2>&1 &
 live=$!
+note() { echo "$(date +%T) $(cut -d' ' -f1 /proc/uptime)s $*" >>"$out/progress"; sync; }
+note "command started"
 bash -e "$out/cmd.sh"
 rc=$?
+note "command ended with status $rc"
 # Let deferred reports (kmemleak scan, workqueue watchdog) reach the log first. A command
 # that ended with its own kmemleak scan (all.sh) leaves kmemleak.scanned: no second scan.
 if [ -w /sys/kernel/debug/kmemleak ]; then
@@ -16,9 +19,10 @@ if [ -w /sys/kernel/debug/kmemleak ]; then
     echo scan >/sys/kernel/debug/kmemleak; sleep 1; echo scan >/sys/kernel/debug/kmemleak
   fi
   cat /sys/kernel/debug/kmemleak >"$out/kmemleak.txt"
+  note "kmemleak read"
 fi
 kill "$live" 2>/dev/null
 dmesg >"$out/dmesg.txt"
 [ -s "$out/kmemleak.txt" ] && cat "$out/kmemleak.txt" >>"$out/dmesg.txt"
 echo "$rc" >"$out/rc"
-sync
+note "status written"

@@ -42,8 +42,9 @@ stage "vm ($flavour, ${accel[*]:-kvm}): $cmd"
 set +e
 # vng and QEMU in a process group of their own, which a timeout, an interrupt or our own
 # end takes down whole (a signal to vng alone leaves QEMU running). The console goes through
-# a pipe: redirected to a file, the guest console rewrites it from offset 0.
-setsid "${vng[@]}" --exec "$wrapper" </dev/null > >(cat) 2>&1 &
+# a pipe (redirected to a file, the guest console rewrites it from offset 0), and a copy is
+# kept in console.log: a guest that panics or dies leaves its last words there.
+setsid "${vng[@]}" --exec "$wrapper" </dev/null > >(tee "$out/console.log") 2>&1 &
 vng_pid=$!
 stop_guest() { kill -TERM -- -"$vng_pid" 2>/dev/null; sleep 2; kill -KILL -- -"$vng_pid" 2>/dev/null; }
 trap 'stop_guest; exit 130' INT TERM
@@ -59,6 +60,7 @@ wait "$watchdog"
 trap - INT TERM
 set -e
 [ -f "$out/rc" ] || { echo "vm: the guest did not finish (vng status $vng_rc, timeout ${timeout}s)"; \
+  [ -s "$out/progress" ] && { echo "--- the guest wrapper's progress:"; cat "$out/progress"; }
   for f in "$out/dmesg.txt" "$out/dmesg.live"; do [ -s "$f" ] && { echo "--- end of $f:"; tail -n 40 "$f"; break; }; done
   exit 1; }
 rc=$(cat "$out/rc")
