@@ -15,6 +15,7 @@ mod http_client;
 mod httpdate;
 mod kecho;
 mod khttpd;
+mod lanelock;
 mod maxconn;
 mod net;
 mod pattern;
@@ -37,6 +38,8 @@ const USAGE: &str = "usage:
   itest maxconn --addr A --max N --proto echo|http
   itest hold    --addr A --idle I --busy B --proto echo|http --secs S [--target PATH]
   itest hardening mkroot DIR | GROUP --addr A ...  (groups and options: hardening/mod.rs)
+  itest lockd   FILE  (the lanes' lock for shell scripts: requests shared|exclusive|release
+                on stdin, answers locked|released on stdout)
 suite options: --filter S (only names containing S), --skip S1,S2 (leave out names containing
 any), --jobs N (tests at once, default 1), --list (print the names only)";
 
@@ -160,6 +163,16 @@ fn dispatch(raw: &[String]) -> Result<i32, String> {
             Ok(run_suite("hold", ctx, tests, &Selection::default()))
         }
         "hardening" => hardening::main(rest),
+        "lockd" => {
+            let [file] = rest else {
+                return Err("lockd takes one argument: the lock file".into());
+            };
+            lanelock::serve(
+                std::path::Path::new(file),
+                std::io::stdin().lock(),
+                std::io::stdout(),
+            )
+        }
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(0)

@@ -5,15 +5,15 @@
 //! a deadline, so a hung socket can fail a test but never hang the suite; up to `jobs` of
 //! them run at once (a test marked [`Test::alone`] runs with nothing beside it), and their
 //! lines are printed in the suite's order. With `ITEST_LOCK=FILE` in the environment, every
-//! test holds a shared lock on FILE and an `alone` test an exclusive one, so that it also
-//! runs with no test of another itest process (a parallel suite) beside it.
+//! test holds the lanes' lock ([`LaneLock`]) shared and an `alone` test exclusive, so that it
+//! also runs with nothing of the other lane of the guest run beside it.
 
-use std::fs::File;
-use std::os::fd::AsRawFd;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use crate::lanelock::LaneLock;
 
 pub type TestResult = Result<(), String>;
 
@@ -221,40 +221,9 @@ impl Printer {
     }
 }
 
-/// A lock shared by the itest processes of one guest run (`ITEST_LOCK`), held for the
-/// life of a test: shared by ordinary tests, exclusive by `alone` ones.
-struct CrossLock {
-    /// Closing the file releases the lock.
-    _file: File,
-}
-
-impl CrossLock {
-    fn take(exclusive: bool) -> Result<Option<CrossLock>, String> {
-        let Some(path) = std::env::var_os("ITEST_LOCK") else {
-            return Ok(None);
-        };
-        let file = File::options()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| format!("ITEST_LOCK {}: {e}", path.to_string_lossy()))?;
-        let op = if exclusive {
-            libc::LOCK_EX
-        } else {
-            libc::LOCK_SH
-        };
-        // SAFETY: the fd belongs to `file`, which stays open for the call; flock takes no
-        // pointer.
-        if unsafe { libc::flock(file.as_raw_fd(), op) } != 0 {
-            return Err(format!("flock: {}", std::io::Error::last_os_error()));
-        }
-        Ok(Some(CrossLock { _file: file }))
-    }
-}
-
 fn run_one<C: Send + Sync + 'static>(t: Test<C>, ctx: Arc<C>) -> TestResult {
     // Released when dropped (the file closes), after the test's outcome is known.
-    let _lock = CrossLock::take(t.alone)?;
+    let _lock = LaneLock::from_env(t.alone)?;
     let (tx, rx) = mpsc::channel();
     let timeout = t.timeout;
     let spawned = thread::Builder::new().name(t.name.clone()).spawn(move || {
