@@ -11,8 +11,8 @@ use crate::report::{ensure, test, Test, TestResult};
 
 pub fn tests(idle: u64) -> Vec<Test<Hard>> {
     vec![
-        test("echo_silent_client_closed", idle + 15, silent),
-        test("echo_one_message_per_second_kept", 20, live),
+        test("echo_silent_client_closed", idle + 15, silent).alone(),
+        test("echo_one_message_per_second_kept", 20, live).alone(),
     ]
 }
 

@@ -34,7 +34,7 @@ use crate::net::{self, preview, Closed};
 use crate::report::{run_suite, Selection, Test};
 
 pub const USAGE: &str = "  itest hardening mkroot DIR
-  itest hardening http|dotfiles-on|fifo|budget --addr A --root DIR [--header-timeout S] [--keepalive-timeout S] [--filter S] [--list]
+  itest hardening http|dotfiles-on|fifo|budget --addr A --root DIR [--header-timeout S] [--keepalive-timeout S] [--filter S] [--jobs N] [--list]
   itest hardening refused --addr A --max N | echo-idle --addr A --idle-timeout S
   itest hardening churn --addr A --proto echo|http [--cycles N] [--threads T]";
 
@@ -68,6 +68,7 @@ const VALUED: &[&str] = &[
     "proto",
     "cycles",
     "threads",
+    "jobs",
 ];
 
 /// Runs `itest hardening GROUP ...`; the exit status of the suite.
@@ -137,11 +138,12 @@ pub fn main(raw: &[String]) -> Result<i32, String> {
         "churn" => churn::tests(ctx.cycles, ctx.proto),
         other => return Err(format!("hardening: unknown group {other:?}\n{USAGE}")),
     };
-    // Other fields (parallelism, skips) keep their defaults whatever the runner grows.
+    // Other fields (skips) keep their defaults whatever the runner grows.
     #[allow(clippy::needless_update)]
     let selection = Selection {
         filter: a.opt("filter").map(str::to_string),
         list: a.flag("list"),
+        jobs: a.num("jobs", 1)?,
         ..Selection::default()
     };
     Ok(run_suite("hardening", ctx, tests, &selection))

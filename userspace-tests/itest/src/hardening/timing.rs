@@ -16,14 +16,17 @@ use crate::report::{ensure, test, Test, TestResult};
 pub fn tests(header: Option<u64>, keepalive: Option<u64>) -> Vec<Test<Hard>> {
     let mut tests = Vec::new();
     if let Some(s) = header {
-        tests.push(test("header_trickle_cut_408", s + 20, trickle));
+        tests.push(test("header_trickle_cut_408", s + 20, trickle).alone());
     }
     if let Some(s) = keepalive {
-        tests.push(test(
-            "keepalive_idle_80pct_then_4mib_x5",
-            5 * s + 120,
-            idle_then_body,
-        ));
+        tests.push(
+            test(
+                "keepalive_idle_80pct_then_4mib_x5",
+                5 * s + 120,
+                idle_then_body,
+            )
+            .alone(),
+        );
     }
     tests
 }
