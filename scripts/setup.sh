@@ -7,10 +7,13 @@ APT_PKGS=(
   linux-source-6.12 build-essential clang libclang-dev lld llvm flex bison bc
   libelf-dev libssl-dev dwarves busybox-static cpio kmod xz-utils zstd rsync
   qemu-system-x86 udev python3 python3-venv curl wrk apache2-utils nginx-light
-  fonts-dejavu-core procps iproute2
+  fonts-dejavu-core procps iproute2 libseccomp-dev libcap-ng-dev pkg-config
 )
 
 VIRTME_NG_VERSION=1.42
+# virtiofsd (not packaged for Debian 12) shares the host's root with the guest: with it the
+# guest caches what it reads (binaries, the modules, Python), where 9p reads every file anew.
+VIRTIOFSD_VERSION=1.14.0
 
 # apt_install PKG...: installs with one progress line per package fetched and set up.
 apt_install() {
@@ -68,6 +71,12 @@ if ! command -v bindgen >/dev/null; then
   cargo install --locked bindgen-cli --version 0.73.1 2>&1 |
     grep --line-buffered -E '^ *(Compiling|Installed|error)' | sed -u 's/^ */  cargo: /'
   command -v bindgen >/dev/null || die "cargo install bindgen-cli failed"
+fi
+if ! "$CACHE/virtiofsd/bin/virtiofsd" --version 2>/dev/null | grep -qx "virtiofsd $VIRTIOFSD_VERSION"; then
+  stage "cargo: installing virtiofsd $VIRTIOFSD_VERSION into $CACHE/virtiofsd (a few minutes)"
+  cargo install --locked virtiofsd --version "$VIRTIOFSD_VERSION" --root "$CACHE/virtiofsd" 2>&1 |
+    grep --line-buffered -E '^ *(Compiling|Installed|error)' | sed -u 's/^ */  cargo: /'
+  [ -x "$CACHE/virtiofsd/bin/virtiofsd" ] || die "cargo install virtiofsd failed"
 fi
 if ! compgen -G "$VENV/lib/python3*/site-packages/virtme_ng-$VIRTME_NG_VERSION.dist-info" >/dev/null; then
   stage "pip: installing virtme-ng $VIRTME_NG_VERSION into $VENV"

@@ -29,7 +29,13 @@ mkdir -p "$out"
 accel=(--disable-kvm)
 if grep -qE '\b(vmx|svm)\b' /proc/cpuinfo && [ -w /dev/kvm ] && [ -z "${KTCP_NO_KVM:-}" ]; then accel=(); fi
 
-vng=(vng --run "$kdir/arch/x86/boot/bzImage" --cpus 2 --memory "$mem" "${accel[@]}"
+# virtme-ng shares the host's root through virtiofsd when it finds one on PATH (setup.sh
+# installs it), else through 9p, which is much slower under TCG. The guest caches the root's
+# files for the whole run: nothing the guest reads may change on the host while it runs.
+# With virtiofs and KVM, virtme-ng would switch to QEMU's microvm machine (virtio over MMIO,
+# which our kernels do not have): --disable-microvm keeps the same machine either way.
+export PATH=$CACHE/virtiofsd/bin:$PATH
+vng=(vng --run "$kdir/arch/x86/boot/bzImage" --cpus 2 --memory "$mem" "${accel[@]}" --disable-microvm
      --rwdir "$out" --cwd "$KTCP_ROOT" --append "log_buf_len=16M kfence.sample_interval=10")
 if [ -z "$cmd" ]; then
   exec "${vng[@]}"
