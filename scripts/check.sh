@@ -3,7 +3,8 @@
 # clippy (any warning fails), then every integration test inside the debug guest, whose
 # dmesg is scanned. The guest boots while the host stages run and starts its tests only once
 # they passed. Prints each stage's time; the last line is "N passed, M failed, K skipped".
-# KEEP_GOING=1 runs the guest even after a host failure; SEED=N replays the storms.
+# KEEP_GOING=1 runs the guest even after a host failure; SEED=N replays the storms; LANES=0
+# runs the guest suites one after the other instead of in two lanes.
 source "$(dirname "$0")/common.sh"
 cd "$KTCP_ROOT"
 log=$(new_run_dir "$KTCP_ROOT/build/check")
@@ -37,7 +38,7 @@ trap finish EXIT
 start_vm() {
   out=$(vm_run_dir debug)
   bash scripts/vm.sh --flavour debug --timeout 1800 --mem 3G --out "$out" -- \
-    "bash scripts/guest/wait-go.sh && FLAVOUR=debug SEED=${SEED:-} bash scripts/guest/all.sh" >"$log/guest.log" 2>&1 &
+    "bash scripts/guest/wait-go.sh && FLAVOUR=debug SEED=${SEED:-} LANES=${LANES:-1} bash scripts/guest/all.sh" >"$log/guest.log" 2>&1 &
   vm_pid=$!
 }
 stop_vm() {

@@ -5,7 +5,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
 bad=0
 expect() { # expect WHAT CONDITION...
   local what=$1; shift
@@ -23,6 +23,17 @@ case $1 in
   lies) echo "PLAN lies 1"; echo "PASS lies/a (1 ms)"; echo "2 passed, 0 failed";;
   noplan) echo "PASS noplan/a (1 ms)"; echo "1 passed, 0 failed";;
   status) echo "PLAN status 1"; echo "PASS status/a (1 ms)"; echo "1 passed, 0 failed"; exit 2;;
+  # A lanes' lock server with flock(1) (no writer preference; itest's own tests cover that).
+  # FAKE_LOCKD=dies: answers the first request, then dies.
+  lockd) exec 9>>"$2"
+    while read -r req; do
+      case $req in
+        shared) flock -u 9; flock -s 9; echo locked;;
+        exclusive) flock -u 9; flock -x 9; echo locked;;
+        release) flock -u 9; echo released;;
+      esac
+      [ "${FAKE_LOCKD:-}" = dies ] && exit 0
+    done;;
 esac
 FAKE
 chmod +x "$tmp/bin/itest"
@@ -70,6 +81,26 @@ for s in kept over short cut unplanned status; do
 done
 : >"$COUNTS"; run_script kept.sh >/dev/null
 expect "totals counts passes, failures and skips" [ "$(skip x/y why >/dev/null; totals)" = "2 passed, 1 failed, 1 skipped" ]
+
+# Lanes: a check_alone runs with no check of the other lane beside it; a lock server that
+# dies turns the check into a FAIL and the script goes on.
+span() { local t0=${EPOCHREALTIME/./}; snooze 0.3; echo "$1 $t0 ${EPOCHREALTIME/./}" >>"$tmp/spans"; }
+: >"$tmp/spans"; : >"$COUNTS"
+(ITEST_LOCK=$tmp/lanes.lock; check t/shared1 span s1; check t/shared2 span s2; check t/shared3 span s3) >/dev/null 2>&1 &
+(ITEST_LOCK=$tmp/lanes.lock; snooze 0.1; check_alone t/alone span x) >/dev/null 2>&1 &
+wait
+overlaps() { # the alone span overlaps no shared span
+  local name a b xa xb n=0
+  read -r _ xa xb < <(grep '^x ' "$tmp/spans")
+  while read -r name a b; do [ "$name" = x ] || { ((a < xb && xa < b)) && n=$((n + 1)); }; done <"$tmp/spans"
+  [ "$n" = 0 ]
+}
+expect "a check_alone runs beside no check of the other lane" overlaps
+expect "and all four checks ran and passed" [ "$(grep -c '^pass selftest t/' "$COUNTS")" = 4 ]
+: >"$COUNTS"
+(ITEST_LOCK=$tmp/lanes.lock; export FAKE_LOCKD=dies; check t/lockd-died true; echo "alive after") >"$tmp/lockd-dies.txt" 2>&1
+expect "a lock server that died fails the check" fails_in_counts t/lockd-died
+expect "and the script goes on" grep -q '^alive after' "$tmp/lockd-dies.txt"
 
 expect "dmesg-scan catches every report" bash "$here/test-dmesg-scan.sh"
 printf '%s\n' '  CLIPPY [M] a.o' 'warning: unsafe fn lacks a Safety section' '  --> src/a.rs:1:1' \

@@ -24,7 +24,7 @@ itest_suite kecho --addr $ADDR --jobs "${JOBS:-6}" --skip concurrent_1000_client
 check kecho/storm "$BIN/itest" storm --addr $ADDR --proto echo --secs "${STORM_SECS:-3}" --clients 32 ${SEED:+--seed "$SEED"}
 check kecho/connections_all_closed wait_idle kecho_rs 10
 check kecho/counters_balance counters_balance kecho_rs
-check kecho/rmmod_under_load hold_and_rmmod kecho_rs echo $ADDR 100 20
+check_alone kecho/rmmod_under_load hold_and_rmmod kecho_rs echo $ADDR 100 20
 
 insmod "$KO" max_connections=50
 itest_suite maxconn --addr $ADDR --max 50 --proto echo
@@ -37,6 +37,6 @@ check kecho/bench_bound_echo "$BIN/kecho-bench" --addr $ADDR --clients 200 --rou
 rmmod kecho_rs
 
 # Load/unload cycles, each under load (mid-stream clients); the load ends with the module.
-check kecho/load_unload_cycles unload_cycles "${CYCLES:-2}" "$KO" \
+check_alone kecho/load_unload_cycles unload_cycles "${CYCLES:-2}" "$KO" \
   "$BIN/kecho-bench --addr $ADDR --clients 16 --rounds 100000 --size 4096 --timeout-s 30 --until-closed"
 end_plan

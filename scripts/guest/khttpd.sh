@@ -52,7 +52,7 @@ rmmod khttpd_rs
 # Unload with clients held: no keep-alive timeout, so that only the unload closes the idle
 # ones; the busy ones are mid-way through big.bin.
 insmod "$KO" root=$WWW keepalive_timeout=0
-check khttpd/rmmod_under_load hold_and_rmmod khttpd_rs http $ADDR 100 20 /big.bin
+check_alone khttpd/rmmod_under_load hold_and_rmmod khttpd_rs http $ADDR 100 20 /big.bin
 
 # max_connections: the next client gets 503 and a close. Long keep-alive so held ones stay.
 insmod "$KO" root=$WWW max_connections=40 keepalive_timeout=600 header_timeout=600
@@ -65,7 +65,7 @@ check khttpd/bench_bound_htstress "$BIN/htstress-rs" -n 300 -c 16 -k --timeout-s
 rmmod khttpd_rs
 
 # Load/unload cycles under load; the load stops at the first refused connect.
-check khttpd/load_unload_cycles unload_cycles "${CYCLES:-2}" "$KO" \
+check_alone khttpd/load_unload_cycles unload_cycles "${CYCLES:-2}" "$KO" \
   "$BIN/htstress-rs -n 100000000 -c 8 -k --duration 60 --timeout-s 10 --until-refused http://$ADDR/big.bin" \
   root=$WWW keepalive_timeout=0
 end_plan
