@@ -138,16 +138,15 @@ fn start<C: Send + Sync + 'static>(
     ctx: Arc<C>,
     tx: mpsc::Sender<Outcome>,
 ) {
-    let started = Instant::now();
     let report = tx.clone();
     let spawned = thread::Builder::new()
         .name(format!("run {}", t.name))
         .spawn(move || {
-            let result = run_one(t, ctx);
+            let (result, elapsed) = run_one(t, ctx);
             let _ = tx.send(Outcome {
                 index,
                 result,
-                elapsed: started.elapsed(),
+                elapsed,
             });
         });
     if let Err(e) = spawned {
@@ -221,9 +220,20 @@ impl Printer {
     }
 }
 
-fn run_one<C: Send + Sync + 'static>(t: Test<C>, ctx: Arc<C>) -> TestResult {
+/// Runs one test under the lanes' lock; its outcome and how long it ran (the wait for the
+/// lock not included).
+fn run_one<C: Send + Sync + 'static>(t: Test<C>, ctx: Arc<C>) -> (TestResult, Duration) {
     // Released when dropped (the file closes), after the test's outcome is known.
-    let _lock = LaneLock::from_env(t.alone)?;
+    let _lock = match LaneLock::from_env(t.alone) {
+        Ok(lock) => lock,
+        Err(e) => return (Err(e), Duration::ZERO),
+    };
+    let started = Instant::now();
+    let result = run_locked(t, ctx);
+    (result, started.elapsed())
+}
+
+fn run_locked<C: Send + Sync + 'static>(t: Test<C>, ctx: Arc<C>) -> TestResult {
     let (tx, rx) = mpsc::channel();
     let timeout = t.timeout;
     let spawned = thread::Builder::new().name(t.name.clone()).spawn(move || {
@@ -312,11 +322,11 @@ mod tests {
     fn timeout_and_panic_are_failures() {
         let mut tests = suite().into_iter();
         let _ = tests.next();
-        let fails = tests.next().map(|t| run_one(t, Arc::new(())));
+        let fails = tests.next().map(|t| run_one(t, Arc::new(())).0);
         assert_eq!(fails, Some(Err("line1\nline2".into())));
-        let panics = tests.next().map(|t| run_one(t, Arc::new(())));
+        let panics = tests.next().map(|t| run_one(t, Arc::new(())).0);
         assert!(matches!(panics, Some(Err(ref e)) if e.contains("boom")));
-        let hangs = tests.next().map(|t| run_one(t, Arc::new(())));
+        let hangs = tests.next().map(|t| run_one(t, Arc::new(())).0);
         assert!(matches!(hangs, Some(Err(ref e)) if e.contains("timed out")));
     }
 
