@@ -243,6 +243,33 @@ fn write_huge(path: &Path) -> Result<(), String> {
     chmod(path, 0o644)
 }
 
+/// The names in `root` a server must never open or serve (run as root: mknod, root-owned
+/// 0600): a FIFO, device nodes, a 0600 file, a 0700 directory, dotfiles. `itest mkroot` adds
+/// them to its tree too, so that the storms ask for them (their `TEMPLATES`).
+pub fn make_forbidden(root: &Path) -> Result<(), String> {
+    use hard::*;
+    make_node(&root.join(FIFO), None)?;
+    make_node(&root.join(NULL_DEV), Some((1, 3)))?;
+    make_node(&root.join(NODEV), Some((240, 7)))?;
+    write_mode(&root.join(SECRET_FILE), SECRET_TEXT.as_bytes(), 0o600)?;
+    // The directory's mode is set last, so refreshing the tree can still write into it.
+    let private = root.join(PRIVATE_DIR);
+    dir_mode(&private, 0o755)?;
+    write_mode(&private.join("inside.txt"), INSIDE_TEXT.as_bytes(), 0o644)?;
+    chmod(&private, 0o700)?;
+    dir_mode(&root.join(".git"), 0o755)?;
+    write_mode(&root.join(".git/config"), GIT_CONFIG_TEXT.as_bytes(), 0o644)?;
+    write_mode(&root.join(".htpasswd"), HTPASSWD_TEXT.as_bytes(), 0o644)
+}
+
+/// What the files `make_forbidden` makes hold: none may ever reach a client.
+pub const FORBIDDEN_TEXTS: &[&str] = &[
+    hard::SECRET_TEXT,
+    hard::INSIDE_TEXT,
+    "hardening-git-config",
+    "hardeninghtpasswd",
+];
+
 /// Creates (or refreshes) the hardening tree in `root`; run as root (mknod, root-owned 0600).
 pub fn make_hardening_root(root: &Path) -> Result<(), String> {
     use hard::*;
@@ -256,18 +283,7 @@ pub fn make_hardening_root(root: &Path) -> Result<(), String> {
         .open(root.join("a.txt"))
         .and_then(|f| f.set_modified(old))
         .map_err(|e| format!("set mtime of a.txt: {e}"))?;
-    make_node(&root.join(FIFO), None)?;
-    make_node(&root.join(NULL_DEV), Some((1, 3)))?;
-    make_node(&root.join(NODEV), Some((240, 7)))?;
-    write_mode(&root.join(SECRET_FILE), SECRET_TEXT.as_bytes(), 0o600)?;
-    // The directory's mode is set last, so refreshing the tree can still write into it.
-    let private = root.join(PRIVATE_DIR);
-    dir_mode(&private, 0o755)?;
-    write_mode(&private.join("inside.txt"), INSIDE_TEXT.as_bytes(), 0o644)?;
-    chmod(&private, 0o700)?;
-    dir_mode(&root.join(".git"), 0o755)?;
-    write_mode(&root.join(".git/config"), GIT_CONFIG_TEXT.as_bytes(), 0o644)?;
-    write_mode(&root.join(".htpasswd"), HTPASSWD_TEXT.as_bytes(), 0o644)?;
+    make_forbidden(root)?;
     dir_mode(&root.join(EVIL_DIR), 0o755)?;
     write_mode(&root.join(EVIL_DIR).join("x.txt"), b"x\n", 0o644)?;
     dir_mode(&root.join(SPACE_DIR), 0o755)?;

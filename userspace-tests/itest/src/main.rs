@@ -33,7 +33,7 @@ const USAGE: &str = "usage:
   itest kecho   --addr A [SUITE OPTIONS]
   itest khttpd  --addr A --root DIR [--header-timeout S] [--keepalive-timeout S] [SUITE OPTIONS]
   itest hello   --addr A [SUITE OPTIONS]
-  itest mkroot  DIR --outside DIR2 [--big-mib N]
+  itest mkroot  DIR --outside DIR2 [--big-mib N]  (as root: it makes a FIFO and device nodes)
   itest storm   --addr A --proto echo|http --secs S --clients C [--seed N] [--final-tries N]
   itest maxconn --addr A --max N --proto echo|http
   itest hold    --addr A --idle I --busy B --proto echo|http --secs S [--target PATH]
@@ -118,6 +118,7 @@ fn dispatch(raw: &[String]) -> Result<i32, String> {
             };
             let outside = PathBuf::from(a.required("outside")?);
             fixtures::make_root(root.as_ref(), &outside, a.num("big-mib", 64)?)?;
+            fixtures::make_forbidden(root.as_ref())?;
             println!("mkroot: created {root} and {}", outside.display());
             Ok(0)
         }

@@ -8,6 +8,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::client::{Client, Proto};
+use crate::fixtures::FORBIDDEN_TEXTS;
 use crate::net::{self, is_reset};
 use crate::prng::Prng;
 use crate::report::{test, Test, TestResult};
@@ -30,6 +31,8 @@ struct Counters {
     sent: AtomicU64,
     received: AtomicU64,
     resets: AtomicU64,
+    /// Responses that carried the contents of a file that must never be served.
+    leaks: AtomicU64,
 }
 
 pub fn suite(s: &Storm) -> Vec<Test<Storm>> {
@@ -74,13 +77,20 @@ fn storm(s: &Storm) -> TestResult {
         let _ = t.join();
     }
     println!(
-        "storm: connections={} connect_errors={} bytes_sent={} bytes_received={} resets={}",
+        "storm: connections={} connect_errors={} bytes_sent={} bytes_received={} resets={} leaks={}",
         counters.connections.load(Relaxed),
         counters.connect_errors.load(Relaxed),
         counters.sent.load(Relaxed),
         counters.received.load(Relaxed),
         counters.resets.load(Relaxed),
+        counters.leaks.load(Relaxed),
     );
+    let leaks = counters.leaks.load(Relaxed);
+    if leaks > 0 {
+        return Err(format!(
+            "{leaks} responses carried a file that must never be served (0600, 0700 dir, dotfile)"
+        ));
+    }
     final_exchange(s.addr, s.proto, s.final_tries)
 }
 
@@ -167,7 +177,11 @@ fn hostile_client(addr: SocketAddr, proto: Proto, seed: u64, deadline: Instant, 
                 continue;
             }
         };
-        let mut h = Hostile { stream, c };
+        let mut h = Hostile {
+            stream,
+            c,
+            tail: Vec::new(),
+        };
         if net::set_timeouts(&h.stream, Duration::from_millis(300)).is_err() {
             continue;
         }
@@ -181,6 +195,8 @@ fn hostile_client(addr: SocketAddr, proto: Proto, seed: u64, deadline: Instant, 
 struct Hostile<'a> {
     stream: TcpStream,
     c: &'a Counters,
+    /// The end of what was received, so that a forbidden text split across reads is found.
+    tail: Vec<u8>,
 }
 
 impl Hostile<'_> {
@@ -224,7 +240,7 @@ impl Hostile<'_> {
                 self.send(&self.big_request(proto))?;
                 let mut some = [0u8; 512];
                 let n = self.stream.read(&mut some)?;
-                self.c.received.fetch_add(n as u64, Relaxed);
+                self.received(&some[..n]);
                 net::set_linger_zero(&self.stream).map_err(std::io::Error::other)
             }
             _ => Ok(()),
@@ -249,6 +265,14 @@ impl Hostile<'_> {
         Ok(())
     }
 
+    /// Counts what came, and a leak if it completes a forbidden text.
+    fn received(&mut self, bytes: &[u8]) {
+        self.c.received.fetch_add(bytes.len() as u64, Relaxed);
+        if scan(&mut self.tail, bytes) {
+            self.c.leaks.fetch_add(1, Relaxed);
+        }
+    }
+
     /// Reads whatever comes for up to `within`; stops at EOF or after 100 ms of silence.
     fn drain(&mut self, within: Duration) -> std::io::Result<()> {
         self.stream
@@ -258,15 +282,31 @@ impl Hostile<'_> {
         while Instant::now() < end {
             match self.stream.read(&mut buf) {
                 Ok(0) => return Ok(()),
-                Ok(n) => {
-                    self.c.received.fetch_add(n as u64, Relaxed);
-                }
+                Ok(n) => self.received(&buf[..n]),
                 Err(e) if net::is_timeout(&e) => return Ok(()),
                 Err(e) => return Err(e),
             }
         }
         Ok(())
     }
+}
+
+/// Enough bytes to hold any forbidden text but its last byte.
+const FORBIDDEN_TAIL: usize = 64;
+
+/// Appends `bytes` to `tail` (the end of what the connection received before): true if that
+/// completes a forbidden text. Keeps only the last `FORBIDDEN_TAIL` bytes in `tail`.
+fn scan(tail: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    tail.extend_from_slice(bytes);
+    let found = FORBIDDEN_TEXTS
+        .iter()
+        .any(|t| tail.windows(t.len()).any(|w| w == t.as_bytes()));
+    if found {
+        tail.clear();
+    }
+    let keep = FORBIDDEN_TAIL.min(tail.len());
+    tail.drain(..tail.len() - keep);
+    found
 }
 
 #[cfg(test)]
@@ -283,6 +323,43 @@ mod tests {
         for _ in 0..1000 {
             assert!(mutate(TEMPLATES[1].as_bytes().to_vec(), &mut rng).len() < 4096);
         }
+    }
+
+    #[test]
+    fn forbidden_text_is_found_when_split_across_reads() {
+        let text = crate::fixtures::hard::SECRET_TEXT.as_bytes();
+        let mut tail = Vec::new();
+        assert!(!scan(&mut tail, b"HTTP/1.1 200 OK\r\n\r\n"));
+        assert!(!scan(&mut tail, &text[..7]));
+        assert!(scan(&mut tail, &text[7..]));
+        // Found once: the same bytes do not count again.
+        assert!(!scan(&mut tail, b"more"));
+        assert!(tail.len() <= FORBIDDEN_TAIL);
+    }
+
+    #[test]
+    fn storm_against_a_server_that_serves_a_0600_file_fails() {
+        let addr = fake_servers::spawn(|mut s| {
+            let mut buf = [0u8; 4096];
+            if let Ok(1..) = s.read(&mut buf) {
+                let body = crate::fixtures::hard::SECRET_TEXT;
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        let s = Storm {
+            addr,
+            proto: Proto::Http,
+            secs: 1,
+            clients: 2,
+            seed: 1,
+            final_tries: 1,
+        };
+        let err = run(&s).unwrap_err();
+        assert!(err.contains("must never be served"), "{err}");
     }
 
     #[test]
