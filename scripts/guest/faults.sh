@@ -18,7 +18,7 @@ plan ${#tests[@]}
 case $which in
   kecho) mod=kecho_rs addr=127.0.0.1:12345 proto=echo args=();;
   khttpd) mod=khttpd_rs addr=127.0.0.1:8081 proto=http args=(root=/tmp/ktcp-www keepalive_timeout=5 header_timeout=5)
-    "$BIN/itest" mkroot /tmp/ktcp-www --outside /tmp/ktcp-outside --big-mib 4 >/dev/null;;
+    "$BIN/itest" mkroot /tmp/ktcp-www --outside /tmp/ktcp-outside --big-mib 4 >/dev/null || { echo "faults.sh: itest mkroot failed"; exit 1; };;
 esac
 secs=${FAULT_SECS:-20}
 F=/sys/kernel/debug

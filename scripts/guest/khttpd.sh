@@ -7,7 +7,9 @@ KO=$MODDIR/khttpd_rs.ko
 ADDR=127.0.0.1:8081
 WWW=/tmp/ktcp-www OUTSIDE=/tmp/ktcp-outside
 
-"$BIN/itest" mkroot $WWW --outside $OUTSIDE --big-mib "${BIG_MIB:-8}" >/dev/null
+# The tree, with the names the storm asks for that must be refused (FIFO, devices, dotfiles):
+# without them the storm would pass against a server that serves them.
+"$BIN/itest" mkroot $WWW --outside $OUTSIDE --big-mib "${BIG_MIB:-8}" >/dev/null || { echo "khttpd.sh: itest mkroot failed"; exit 1; }
 : >/tmp/ktcp-plain-file
 
 # Refused parameters. One at a time: concurrent loads of one .ko file share a single result.

@@ -11,7 +11,7 @@ source "$(dirname "$0")/lib.sh"
 plan 24
 secs=${SOAK_SECS:-300} cycles=${SOAK_CYCLES:-100}
 F=/sys/kernel/debug
-"$BIN/itest" mkroot /tmp/ktcp-www --outside /tmp/ktcp-outside --big-mib 64 >/dev/null
+"$BIN/itest" mkroot /tmp/ktcp-www --outside /tmp/ktcp-outside --big-mib 64 >/dev/null || { echo "soak.sh: itest mkroot failed"; exit 1; }
 
 no_leaks() { echo scan >$F/kmemleak; sleep 6; echo scan >$F/kmemleak; ! grep -q "$1" $F/kmemleak; }
 

@@ -262,6 +262,19 @@ pub fn make_forbidden(root: &Path) -> Result<(), String> {
     write_mode(&root.join(".htpasswd"), HTPASSWD_TEXT.as_bytes(), 0o644)
 }
 
+/// The paths (under the root) of what `make_forbidden` makes, as a client asks for them: each
+/// must be answered 403 or 404, never 2xx.
+pub const FORBIDDEN_PATHS: &[&str] = &[
+    "/fifo",
+    "/null",
+    "/nodev",
+    "/secret.txt",
+    "/private/",
+    "/private/inside.txt",
+    "/.git/config",
+    "/.htpasswd",
+];
+
 /// What the files `make_forbidden` makes hold: none may ever reach a client.
 pub const FORBIDDEN_TEXTS: &[&str] = &[
     hard::SECRET_TEXT,

@@ -8,7 +8,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::client::{Client, Proto};
-use crate::fixtures::FORBIDDEN_TEXTS;
+use crate::fixtures::{FORBIDDEN_PATHS, FORBIDDEN_TEXTS};
 use crate::net::{self, is_reset};
 use crate::prng::Prng;
 use crate::report::{test, Test, TestResult};
@@ -31,7 +31,8 @@ struct Counters {
     sent: AtomicU64,
     received: AtomicU64,
     resets: AtomicU64,
-    /// Responses that carried the contents of a file that must never be served.
+    /// Reads that completed the text of a file that must never be served, and 2xx answers to
+    /// a plain request for one (`FORBIDDEN_PATHS`).
     leaks: AtomicU64,
 }
 
@@ -88,7 +89,8 @@ fn storm(s: &Storm) -> TestResult {
     let leaks = counters.leaks.load(Relaxed);
     if leaks > 0 {
         return Err(format!(
-            "{leaks} responses carried a file that must never be served (0600, 0700 dir, dotfile)"
+            "{leaks} times a name that must never be served (FIFO, device, 0600 file, 0700 dir, \
+             dotfile) was answered 2xx or its contents came back"
         ));
     }
     final_exchange(s.addr, s.proto, s.final_tries)
@@ -120,6 +122,8 @@ const TEMPLATES: &[&str] = &[
     "GET /null HTTP/1.1\r\nHost: h\r\n\r\n",
     "GET /.git/config HTTP/1.1\r\nHost: h\r\n\r\n",
     "HEAD /.htpasswd HTTP/1.1\r\nHost: h\r\n\r\n",
+    "GET /.htpasswd HTTP/1.1\r\nHost: h\r\n\r\n",
+    "GET /nodev HTTP/1.1\r\nHost: h\r\n\r\n",
     "GET /secret.txt HTTP/1.1\r\nHost: h\r\nRange: bytes=0-\r\n\r\n",
     "GET /private/inside.txt HTTP/1.1\r\nHost: h\r\n\r\n",
     "GET /a.txt HTTP/1.1\r\nHost: h\r\nRange: bytes=0-3\r\n\r\n",
@@ -236,6 +240,7 @@ impl Hostile<'_> {
                 self.drain(Duration::from_secs(1))
             }
             6 => self.send(&self.big_request(proto)),
+            8 if matches!(proto, Proto::Http) => self.ask_forbidden(rng),
             7 => {
                 self.send(&self.big_request(proto))?;
                 let mut some = [0u8; 512];
@@ -261,6 +266,34 @@ impl Hostile<'_> {
             let n = self.stream.write(&bytes[off..])?;
             self.c.sent.fetch_add(n as u64, Relaxed);
             off += n;
+        }
+        Ok(())
+    }
+
+    /// Asks, as a plain request, for a name that must be refused, and reads the whole answer
+    /// (up to 3 s): a 2xx status is a leak, even with an empty body (a device node, a FIFO).
+    fn ask_forbidden(&mut self, rng: &mut Prng) -> std::io::Result<()> {
+        let path = FORBIDDEN_PATHS[rng.below(FORBIDDEN_PATHS.len())];
+        let req = format!("GET {path} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+        self.send(req.as_bytes())?;
+        let end = Instant::now() + Duration::from_secs(3);
+        let mut first = Vec::new();
+        let mut buf = [0u8; 4096];
+        while Instant::now() < end {
+            match self.stream.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    if first.len() < 12 {
+                        first.extend_from_slice(&buf[..n.min(12)]);
+                    }
+                    self.received(&buf[..n]);
+                }
+                Err(e) if net::is_timeout(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if first.starts_with(b"HTTP/1.1 2") || first.starts_with(b"HTTP/1.0 2") {
+            self.c.leaks.fetch_add(1, Relaxed);
         }
         Ok(())
     }
@@ -293,6 +326,13 @@ impl Hostile<'_> {
 
 /// Enough bytes to hold any forbidden text but its last byte.
 const FORBIDDEN_TAIL: usize = 64;
+const _: () = {
+    let mut i = 0;
+    while i < FORBIDDEN_TEXTS.len() {
+        assert!(FORBIDDEN_TEXTS[i].len() <= FORBIDDEN_TAIL);
+        i += 1;
+    }
+};
 
 /// Appends `bytes` to `tail` (the end of what the connection received before): true if that
 /// completes a forbidden text. Keeps only the last `FORBIDDEN_TAIL` bytes in `tail`.
@@ -355,6 +395,21 @@ mod tests {
             proto: Proto::Http,
             secs: 1,
             clients: 2,
+            seed: 1,
+            final_tries: 1,
+        };
+        let err = run(&s).unwrap_err();
+        assert!(err.contains("must never be served"), "{err}");
+    }
+
+    /// A server that answers every request 200 (as one that opened `/null` or the FIFO would).
+    #[test]
+    fn storm_against_a_server_that_answers_200_to_the_fifo_fails() {
+        let s = Storm {
+            addr: fake_servers::hello_http(),
+            proto: Proto::Http,
+            secs: 2,
+            clients: 4,
             seed: 1,
             final_tries: 1,
         };
