@@ -116,16 +116,12 @@ lane_ask() {
 }
 # Loading and unloading a module takes seconds of CPU in the debug guest: not beside the other
 # lane's timed tests. (Inside a check, ITEST_LOCK is empty and the check's lock covers them.)
-insmod() {
+insmod() { lane_shared insmod "$@"; }
+rmmod() { lane_shared rmmod "$@"; }
+# lane_shared CMD ARGS...: the external command CMD, holding the lanes' lock shared.
+lane_shared() {
   lane_lock shared || return 1
-  command insmod "$@"
-  local rc=$?
-  lane_unlock || rc=1
-  return $rc
-}
-rmmod() {
-  lane_lock shared || return 1
-  command rmmod "$@"
+  command "$@"
   local rc=$?
   lane_unlock || rc=1
   return $rc
