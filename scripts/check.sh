@@ -37,7 +37,7 @@ trap finish EXIT
 # start_vm: boots the debug guest, which waits for $out/go before it runs all.sh.
 start_vm() {
   out=$(vm_run_dir debug)
-  bash scripts/vm.sh --flavour debug --timeout 1800 --mem 3G --out "$out" -- \
+  bash scripts/vm.sh --flavour debug --timeout 1800 --mem 2G --out "$out" -- \
     "bash scripts/guest/wait-go.sh && FLAVOUR=debug SEED=${SEED:-} LANES=${LANES:-1} bash scripts/guest/all.sh" >"$log/guest.log" 2>&1 &
   vm_pid=$!
 }

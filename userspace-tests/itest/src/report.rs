@@ -82,7 +82,29 @@ impl Selection {
 struct Outcome {
     index: usize,
     result: TestResult,
-    elapsed: Duration,
+    elapsed: Timing,
+}
+
+/// How long a test ran, and how long it waited for the lanes' lock before that.
+#[derive(Clone, Copy, Default)]
+struct Timing {
+    ran: Duration,
+    waited: Duration,
+}
+
+impl std::fmt::Display for Timing {
+    /// `N ms`, and the wait for the lanes' lock when it was a second or more.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ms", self.ran.as_millis())?;
+        if self.waited >= Duration::from_secs(1) {
+            write!(
+                f,
+                ", after {} ms waiting for the lanes' lock",
+                self.waited.as_millis()
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// Runs the selected tests of `suite` and returns the process exit status.
@@ -153,7 +175,7 @@ fn start<C: Send + Sync + 'static>(
         let _ = report.send(Outcome {
             index,
             result: Err(format!("cannot spawn test thread: {e}")),
-            elapsed: Duration::ZERO,
+            elapsed: Timing::default(),
         });
     }
 }
@@ -161,7 +183,7 @@ fn start<C: Send + Sync + 'static>(
 /// Prints results in suite order as soon as every earlier one is known; counts them.
 struct Printer {
     names: Vec<String>,
-    results: Vec<Option<(TestResult, Duration)>>,
+    results: Vec<Option<(TestResult, Timing)>>,
     next: usize,
     passed: usize,
     failed: usize,
@@ -193,12 +215,12 @@ impl Printer {
         }
     }
 
-    fn print(&mut self, index: usize, result: TestResult, elapsed: Duration) {
+    fn print(&mut self, index: usize, result: TestResult, elapsed: Timing) {
         let name = self.names.get(index).map_or("?", String::as_str);
         match result {
             Ok(()) => {
                 self.passed += 1;
-                println!("PASS {name} ({} ms)", elapsed.as_millis());
+                println!("PASS {name} ({elapsed})");
             }
             Err(why) => {
                 self.failed += 1;
@@ -211,7 +233,7 @@ impl Printer {
         while self.next < self.names.len() {
             let result = self.results[self.next]
                 .take()
-                .unwrap_or((Err("no result (runner lost it)".into()), Duration::ZERO));
+                .unwrap_or((Err("no result (runner lost it)".into()), Timing::default()));
             self.print(self.next, result.0, result.1);
             self.next += 1;
         }
@@ -220,17 +242,22 @@ impl Printer {
     }
 }
 
-/// Runs one test under the lanes' lock; its outcome and how long it ran (the wait for the
-/// lock not included).
-fn run_one<C: Send + Sync + 'static>(t: Test<C>, ctx: Arc<C>) -> (TestResult, Duration) {
+/// Runs one test under the lanes' lock; its outcome, how long it ran and how long it waited
+/// for the lock.
+fn run_one<C: Send + Sync + 'static>(t: Test<C>, ctx: Arc<C>) -> (TestResult, Timing) {
+    let asked = Instant::now();
     // Released when dropped (the file closes), after the test's outcome is known.
     let _lock = match LaneLock::from_env(t.alone) {
         Ok(lock) => lock,
-        Err(e) => return (Err(e), Duration::ZERO),
+        Err(e) => return (Err(e), Timing::default()),
     };
     let started = Instant::now();
     let result = run_locked(t, ctx);
-    (result, started.elapsed())
+    let timing = Timing {
+        ran: started.elapsed(),
+        waited: started - asked,
+    };
+    (result, timing)
 }
 
 fn run_locked<C: Send + Sync + 'static>(t: Test<C>, ctx: Arc<C>) -> TestResult {
@@ -386,13 +413,26 @@ mod tests {
     }
 
     #[test]
+    fn a_wait_for_the_lanes_lock_is_shown_beside_the_time() {
+        let t = |ran, waited| Timing {
+            ran: Duration::from_millis(ran),
+            waited: Duration::from_millis(waited),
+        };
+        assert_eq!(t(12, 300).to_string(), "12 ms");
+        assert_eq!(
+            t(12, 10_000).to_string(),
+            "12 ms, after 10000 ms waiting for the lanes' lock"
+        );
+    }
+
+    #[test]
     fn outcomes_are_printed_in_suite_order() {
         let mut p = Printer::new(vec!["t/a".into(), "t/b".into(), "t/c".into()]);
         let outcome = |index, result| {
             Ok(Outcome {
                 index,
                 result,
-                elapsed: Duration::ZERO,
+                elapsed: Timing::default(),
             })
         };
         p.record(outcome(2, Ok(())));
