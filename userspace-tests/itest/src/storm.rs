@@ -390,44 +390,31 @@ mod tests {
                 );
             }
         });
-        let s = Storm {
-            addr,
-            proto: Proto::Http,
-            secs: 1,
-            clients: 2,
-            seed: 1,
-            final_tries: 1,
-        };
-        let err = run(&s).unwrap_err();
+        let err = run(&short_storm(addr, Proto::Http)).unwrap_err();
         assert!(err.contains("must never be served"), "{err}");
     }
 
     /// A server that answers every request 200 (as one that opened `/null` or the FIFO would).
     #[test]
     fn storm_against_a_server_that_answers_200_to_the_fifo_fails() {
-        let s = Storm {
-            addr: fake_servers::hello_http(),
-            proto: Proto::Http,
+        let err = run(&short_storm(fake_servers::hello_http(), Proto::Http)).unwrap_err();
+        assert!(err.contains("must never be served"), "{err}");
+    }
+
+    /// Two seconds of four clients with a fixed seed.
+    fn short_storm(addr: SocketAddr, proto: Proto) -> Storm {
+        Storm {
+            addr,
+            proto,
             secs: 2,
             clients: 4,
             seed: 1,
             final_tries: 1,
-        };
-        let err = run(&s).unwrap_err();
-        assert!(err.contains("must never be served"), "{err}");
+        }
     }
 
     #[test]
     fn storm_against_echo_passes() {
-        let addr = fake_servers::echo();
-        let s = Storm {
-            addr,
-            proto: Proto::Echo,
-            secs: 2,
-            clients: 4,
-            seed: 1,
-            final_tries: 1,
-        };
-        assert_eq!(run(&s), Ok(()));
+        assert_eq!(run(&short_storm(fake_servers::echo(), Proto::Echo)), Ok(()));
     }
 }
