@@ -146,7 +146,7 @@ report_check() {
 # its `N passed, M failed` summary is missing or differs from the lines seen, or when it ran
 # a different number of tests than its `PLAN` line declared.
 itest_suite() {
-  local line planned='' p=0 f=0 summary='' rc='' why='' label
+  local line planned='' p=0 f=0 summary='' rc='' why='' label t0=$SECONDS
   label="$1"; [ "$1" = hardening ] && label="hardening-${2:-}"
   while IFS= read -r line; do
     case $line in
@@ -158,6 +158,7 @@ itest_suite() {
       *) echo "  $line";;
     esac
   done < <("$BIN/itest" "$@" 2>&1; echo "ITEST-EXIT $?")
+  echo "  suite $label: $((SECONDS - t0)) s (from $t0 s)"
   if [ -z "$summary" ]; then why="no summary line (itest died? exit status $rc)"
   elif [ "$summary" != "$p passed, $f failed" ]; then why="its summary '$summary' differs from the $p PASS and $f FAIL lines seen"
   elif [ -z "$planned" ]; then why="no PLAN line"
