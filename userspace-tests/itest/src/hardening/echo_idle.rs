@@ -12,7 +12,7 @@ use crate::report::{ensure, test, Test, TestResult};
 pub fn tests(idle: u64) -> Vec<Test<Hard>> {
     vec![
         test("echo_silent_client_closed", idle + 15, silent).alone(),
-        test("echo_one_message_per_second_kept", 20, live).alone(),
+        test("echo_message_every_half_timeout_kept", 20 + 4 * idle, live).alone(),
     ]
 }
 
@@ -33,8 +33,10 @@ fn silent(c: &Hard) -> TestResult {
     })
 }
 
-/// One message a second for 5 s, every echo checked, then the connection is still served.
+/// A message every half `idle_timeout` (at least 0.3 s), seven of them, every echo checked:
+/// the connection lives three times as long as the timeout, and is still served.
 fn live(c: &Hard) -> TestResult {
+    let gap = Duration::from_millis(c.idle_timeout * 500).max(Duration::from_millis(300));
     let mut stream = net::connect(c.addr)?;
     for i in 0..7u64 {
         let msg = pattern_bytes(i * 1000, 64);
@@ -43,9 +45,9 @@ fn live(c: &Hard) -> TestResult {
             .and_then(|_| stream.flush())
             .map_err(|e| format!("message {i}: write: {e}"))?;
         read_and_verify(&mut stream, msg.len(), |j| msg[j])
-            .map_err(|e| format!("message {i} ({i} s in): {e}"))?;
+            .map_err(|e| format!("message {i} ({} ms in): {e}", gap.as_millis() as u64 * i))?;
         if i < 6 {
-            thread::sleep(Duration::from_secs(1));
+            thread::sleep(gap);
         }
     }
     Ok(())

@@ -24,13 +24,14 @@ pub struct Http {
 /// How long a server may take to close a connection it should close.
 pub const CLOSE_WITHIN: Duration = Duration::from_secs(3);
 
-/// Every test; the timeout tests only when their timeout is given.
+/// Every test; the timeout tests only when their timeout is given. They come first: they
+/// mostly wait, so the others run beside them instead of after them.
 pub fn suite(c: &Http) -> Vec<Test<Http>> {
-    let mut tests = protocol::tests();
+    let mut tests = timeouts::tests(c.header_timeout, c.keepalive_timeout);
+    tests.extend(protocol::tests());
     tests.extend(errors::tests());
     tests.extend(files::tests());
     tests.extend(conditional::tests());
-    tests.extend(timeouts::tests(c.header_timeout, c.keepalive_timeout));
     tests
 }
 
