@@ -6,14 +6,16 @@
 //! then answer the next buffered request, then read more; it stops when the socket has nothing
 //! more (`Step::Wait`), or the budget is spent (`Step::Yield`). A request is answered only once
 //! the previous response is fully queued, so pipelined answers keep their order and memory
-//! stays bounded. An idle keep-alive connection holds no buffer, and the buffers of a busy one
-//! are paid for from the server's [`BufferBudget`].
+//! stays bounded. An idle keep-alive connection holds no buffer: it gives them back to the
+//! server's [`Pool`], from which the next busy connection takes them without allocating or
+//! zeroing; the buffers of a busy one are paid for from the server's [`BufferBudget`].
 
 use crate::{
     budget::{BufferBudget, Reservation},
     clock::{self, Deadline, NEVER},
     conn::{Session, Step},
     net::Stream,
+    pool::Pool,
     proto::{
         head::HeadParser,
         http::{Limits, Parsed},
@@ -35,6 +37,8 @@ const REQUESTS_PER_RUN: usize = 32;
 const RETRY_MS: u32 = 1000;
 /// How long a connection whose buffers cannot be allocated retries before it is refused.
 const ALLOC_RETRY_MS: u32 = 5000;
+/// Idle buffers kept for the next busy connection (52 KiB each), beyond the budget.
+pub(crate) const POOL_BUFFERS: usize = 32;
 /// What the buffers of one busy connection cost against the budget.
 pub(crate) const CONN_BUFFERS_BYTES: usize =
     Limits::DEFAULT.max_head + SEND_BUF_CAP + NAME_CAP + core::mem::size_of::<ConnBuffers>();
@@ -73,6 +77,8 @@ pub(crate) struct HttpShared {
     pub(crate) header_ms: u32,
     /// Pays for the buffers of busy connections and for listings.
     pub(crate) budget: Arc<BufferBudget>,
+    /// Buffers of connections that went idle, for the next busy one.
+    pool: Arc<Pool<ConnBuffers>>,
     counters: HttpCounters,
 }
 
@@ -83,14 +89,33 @@ impl HttpShared {
         keepalive_ms: u32,
         header_ms: u32,
         budget: Arc<BufferBudget>,
-    ) -> Self {
-        Self {
+    ) -> Result<Self> {
+        Ok(Self {
             docroot,
             keepalive_ms,
             header_ms,
             budget,
+            pool: Pool::new(POOL_BUFFERS)?,
             counters: HttpCounters::default(),
-        }
+        })
+    }
+
+    /// Buffers for a connection with work: from the pool, else newly allocated.
+    fn buffers(&self, paid: Reservation) -> Result<Held> {
+        let bufs = match self.pool.take() {
+            Some(bufs) => bufs,
+            None => ConnBuffers::new()?,
+        };
+        Ok(Held { bufs, _paid: paid })
+    }
+
+    /// Gives the buffers of a connection that went idle back to the pool, emptied.
+    fn give_back(&self, held: Held) {
+        let mut bufs = held.bufs;
+        bufs.start = 0;
+        bufs.end = 0;
+        bufs.out.clear();
+        self.pool.put(bufs);
     }
 
     /// How long a response may wait for the client to read before the connection is dropped.
@@ -99,7 +124,9 @@ impl HttpShared {
     }
 }
 
-/// Buffers of a connection with a request or response in flight.
+/// Buffers of a connection with a request or response in flight. Pooled between uses: every
+/// reader of them goes by the lengths recorded (`start..end`, the send queue's window, the
+/// resolved name's length), never by what an earlier connection left in them.
 struct ConnBuffers {
     /// Received bytes; `input[start..end]` is not consumed yet.
     input: KVec<u8>,
@@ -108,11 +135,16 @@ struct ConnBuffers {
     out: SendQueue,
     /// Scratch space for the name looked up under the root.
     name: KVec<u8>,
+}
+
+/// A busy connection's buffers and what they cost against the budget.
+struct Held {
+    bufs: KBox<ConnBuffers>,
     _paid: Reservation,
 }
 
 impl ConnBuffers {
-    fn new(paid: Reservation) -> Result<KBox<Self>> {
+    fn new() -> Result<KBox<Self>> {
         Ok(KBox::new(
             Self {
                 input: KVec::from_elem(0, Limits::DEFAULT.max_head, GFP_KERNEL)?,
@@ -120,7 +152,6 @@ impl ConnBuffers {
                 end: 0,
                 out: SendQueue::new()?,
                 name: KVec::from_elem(0, NAME_CAP, GFP_KERNEL)?,
-                _paid: paid,
             },
             GFP_KERNEL,
         )?)
@@ -151,7 +182,7 @@ impl ConnBuffers {
 
 /// One HTTP connection.
 pub(crate) struct Http {
-    bufs: Option<KBox<ConnBuffers>>,
+    bufs: Option<Held>,
     /// Resumable scan of the request head being received.
     parser: HeadParser,
     /// When the request being received must be complete.
@@ -351,7 +382,7 @@ impl Session for Http {
                         Err(_) => Step::Close,
                     };
                 };
-                match ConnBuffers::new(paid) {
+                match shared.buffers(paid) {
                     Ok(bufs) => {
                         self.alloc_retry_until = NEVER;
                         bufs
@@ -374,8 +405,10 @@ impl Session for Http {
                 }
             }
         };
-        let (step, idle) = self.run(&mut bufs, stream, shared);
-        if !idle {
+        let (step, idle) = self.run(&mut bufs.bufs, stream, shared);
+        if idle {
+            shared.give_back(bufs);
+        } else {
             self.bufs = Some(bufs);
         }
         step
@@ -383,7 +416,7 @@ impl Session for Http {
 
     fn on_timeout(&mut self, stream: &Stream, shared: &HttpShared) -> Step {
         let now = clock::now();
-        let Some(bufs) = self.bufs.as_mut() else {
+        let Some(Held { bufs, .. }) = self.bufs.as_mut() else {
             if self.alloc_retry_until != NEVER {
                 // The buffers could not be allocated: try again.
                 return self.on_ready(stream, shared);

@@ -18,6 +18,7 @@ mod helpers;
 mod httpd;
 mod net;
 mod params;
+mod pool;
 // The protocol layer is shared with the host test crate, which uses all of it.
 #[allow(dead_code)]
 mod proto;
@@ -86,7 +87,7 @@ impl kernel::Module for KhttpdRs {
             c_str!("hello mode")
         };
         let budget = BufferBudget::new(buffer_mib << 20)?;
-        let shared = HttpShared::new(docroot, keepalive_s * 1000, header_s * 1000, budget);
+        let shared = HttpShared::new(docroot, keepalive_s * 1000, header_s * 1000, budget)?;
         let server = Server::start(&config, shared)?;
         pr_info!(
             "listening on port {} ({}, keepalive {} s, header {} s, {} MiB of buffers, {} workqueue)\n",
