@@ -12,9 +12,13 @@
 //! refused before its `open` could run.
 //! All VFS `unsafe` lives in this file.
 
-use crate::helpers::{
-    ktcp_kern_path_dir, ktcp_override_creds, ktcp_path_lookup_beneath, ktcp_path_mode,
-    ktcp_path_permission, ktcp_put_cred, ktcp_revert_creds, ktcp_unprivileged_cred,
+use crate::{
+    helpers::{
+        ktcp_kern_path_dir, ktcp_override_creds, ktcp_path_lookup_beneath, ktcp_path_mode,
+        ktcp_path_permission, ktcp_put_cred, ktcp_revert_creds, ktcp_splice_to_socket,
+        ktcp_unprivileged_cred,
+    },
+    net::Stream,
 };
 use core::ptr::NonNull;
 use kernel::ffi::c_char;
@@ -218,6 +222,31 @@ impl File {
         if n < 0 {
             return Err(Error::from_errno(n as i32));
         }
+        Ok(n as usize)
+    }
+
+    /// Sends up to `len` bytes from `*pos` to `stream` without copying them: the page-cache
+    /// pages go to TCP by reference (`MSG_SPLICE_PAGES`), and `*pos` advances by what was
+    /// queued. `Ok(0)` at end of file, `Err(EAGAIN)` when the socket is full, `Err(EINVAL)`
+    /// when the file system cannot splice (read it with [`File::read_at`] then). `more`: the
+    /// response goes on after these bytes (`MSG_MORE`).
+    pub(crate) fn splice_to(
+        &self,
+        stream: &Stream,
+        pos: &mut u64,
+        len: usize,
+        more: bool,
+    ) -> Result<usize> {
+        let mut off = i64::try_from(*pos).map_err(|_| EINVAL)?;
+        // SAFETY: the file is open for reading and the socket is a connected stream, both
+        // valid for the call (borrowed from their owners); `off` is a valid in/out position.
+        let n = unsafe {
+            ktcp_splice_to_socket(self.ptr.as_ptr(), &mut off, stream.raw_socket(), len, more)
+        };
+        if n < 0 {
+            return Err(Error::from_errno(n as i32));
+        }
+        *pos = u64::try_from(off).map_err(|_| EINVAL)?;
         Ok(n as usize)
     }
 

@@ -12,11 +12,14 @@
 #include <linux/jiffies.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
+#include <linux/pipe_fs_i.h>
 #include <linux/rcupdate.h>
 #include <linux/net.h>
 #include <linux/sched/task.h>
+#include <linux/splice.h>
 #include <linux/tcp.h>
 #include <linux/uidgid.h>
+#include <linux/uio.h>
 #include <linux/wait.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
@@ -33,6 +36,87 @@ void ktcp_sock_set_nodelay(struct socket *sock)
 	tcp_sock_set_nodelay(sock->sk);
 }
 
+/*
+ * Zero-copy file bodies. splice_direct_to_actor() reads up to 64 KiB of @in's page cache into
+ * the task's private pipe (references to the pages, no copy) and hands the pipe to
+ * splice_to_sock_actor(), which passes the pages to TCP with MSG_SPLICE_PAGES: the skbs take
+ * their own page references, so nothing is copied and the pipe can be emptied at once. The
+ * send never blocks (MSG_DONTWAIT); what it did not take is released by
+ * splice_direct_to_actor() and read again on the next call, from the advanced position.
+ */
+static int splice_to_sock_actor(struct pipe_inode_info *pipe, struct splice_desc *sd)
+{
+	struct socket *sock = sd->u.data;
+	unsigned int mask = pipe->ring_size - 1;
+	size_t sent = 0, want = sd->total_len;
+	int ret = 0;
+
+	while (sent < want && !pipe_empty(pipe->head, pipe->tail)) {
+		struct bio_vec bvec[16];
+		struct msghdr msg = { .msg_flags = MSG_SPLICE_PAGES | MSG_DONTWAIT | MSG_NOSIGNAL };
+		unsigned int slot = pipe->tail, n = 0;
+		size_t len = 0;
+
+		while (n < ARRAY_SIZE(bvec) && !pipe_empty(pipe->head, slot) && sent + len < want) {
+			struct pipe_buffer *buf = &pipe->bufs[slot & mask];
+			size_t seg = min_t(size_t, buf->len, want - sent - len);
+
+			ret = pipe_buf_confirm(pipe, buf);
+			if (ret)
+				goto out;
+			if (seg) {
+				bvec_set_page(&bvec[n++], buf->page, seg, buf->offset);
+				len += seg;
+			}
+			slot++;
+		}
+		if (!len)
+			break;
+		if ((sd->flags & SPLICE_F_MORE) || sent + len < want)
+			msg.msg_flags |= MSG_MORE;
+		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bvec, n, len);
+		ret = sock_sendmsg(sock, &msg);
+		if (ret <= 0)
+			goto out;
+		sent += ret;
+		/* Drop what the socket took from the front of the pipe. */
+		for (size_t left = ret; left;) {
+			struct pipe_buffer *buf = &pipe->bufs[pipe->tail & mask];
+
+			if (left < buf->len) {
+				buf->offset += left;
+				buf->len -= left;
+				break;
+			}
+			left -= buf->len;
+			pipe_buf_release(pipe, buf);
+			pipe->tail++;
+		}
+		if ((size_t)ret < len)
+			break; /* the socket is full */
+	}
+out:
+	return sent ? sent : ret;
+}
+
+ssize_t ktcp_splice_to_socket(struct file *in, loff_t *pos, struct socket *sock, size_t len,
+			      bool more)
+{
+	struct splice_desc sd = {
+		.len = len,
+		.total_len = len,
+		.flags = more ? SPLICE_F_MORE : 0,
+		.pos = *pos,
+		.u.data = sock,
+	};
+	ssize_t ret;
+
+	ret = splice_direct_to_actor(in, &sd, splice_to_sock_actor);
+	if (ret > 0)
+		*pos = sd.pos;
+	return ret;
+}
+
 void ktcp_sock_set_reuseaddr(struct socket *sock)
 {
 	sock_set_reuseaddr(sock->sk);
@@ -41,6 +125,13 @@ void ktcp_sock_set_reuseaddr(struct socket *sock)
 void ktcp_sock_set_rcvtimeo(struct socket *sock, long timeo)
 {
 	WRITE_ONCE(sock->sk->sk_rcvtimeo, timeo);
+}
+
+/* TCP_DEFER_ACCEPT: kernel_setsockopt() is gone, so through the protocol's own setsockopt. */
+int ktcp_sock_set_defer_accept(struct socket *sock, int secs)
+{
+	return sock->ops->setsockopt(sock, SOL_TCP, TCP_DEFER_ACCEPT, KERNEL_SOCKPTR(&secs),
+				     sizeof(secs));
 }
 
 void ktcp_init_wait_entry(struct wait_queue_entry *entry, wait_queue_func_t func)

@@ -10,6 +10,7 @@
 
 struct cred;
 struct dentry;
+struct file;
 struct net;
 struct path;
 struct socket;
@@ -21,7 +22,10 @@ struct net *ktcp_init_net(void);
 void ktcp_sock_set_nodelay(struct socket *sock);
 void ktcp_sock_set_reuseaddr(struct socket *sock);
 void ktcp_sock_set_rcvtimeo(struct socket *sock, long timeo);
+int ktcp_sock_set_defer_accept(struct socket *sock, int secs);
 void ktcp_init_wait_entry(struct wait_queue_entry *entry, wait_queue_func_t func);
+ssize_t ktcp_splice_to_socket(struct file *in, loff_t *pos, struct socket *sock, size_t len,
+			      bool more);
 
 /* RCU. */
 void ktcp_rcu_read_lock(void);

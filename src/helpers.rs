@@ -8,7 +8,7 @@ use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_long, c_uint, c_ulong};
 
 /// Fields of [`RawParams`] (`KTCP_PARAMS_FIELDS` in `params.h`).
-pub(crate) const PARAMS_FIELDS: usize = 12;
+pub(crate) const PARAMS_FIELDS: usize = 13;
 
 /// `struct ktcp_params` of `params.h`, filled by the module's C shim.
 #[repr(C)]
@@ -25,6 +25,7 @@ pub(crate) struct RawParams {
     pub(crate) gid: c_int,
     pub(crate) dotfiles: bool,
     pub(crate) buffer_mib: c_int,
+    pub(crate) defer_accept: c_int,
 }
 
 // Each module calls the subset it needs. The bindgen structs are only ever passed by pointer,
@@ -36,10 +37,18 @@ extern "C" {
     pub(crate) fn ktcp_sock_set_nodelay(sock: *mut bindings::socket);
     pub(crate) fn ktcp_sock_set_reuseaddr(sock: *mut bindings::socket);
     pub(crate) fn ktcp_sock_set_rcvtimeo(sock: *mut bindings::socket, timeo: c_long);
+    pub(crate) fn ktcp_sock_set_defer_accept(sock: *mut bindings::socket, secs: c_int) -> c_int;
     pub(crate) fn ktcp_init_wait_entry(
         entry: *mut bindings::wait_queue_entry,
         func: bindings::wait_queue_func_t,
     );
+    pub(crate) fn ktcp_splice_to_socket(
+        file: *mut bindings::file,
+        pos: *mut i64,
+        sock: *mut bindings::socket,
+        len: usize,
+        more: bool,
+    ) -> isize;
 
     pub(crate) fn ktcp_rcu_read_lock();
     pub(crate) fn ktcp_rcu_read_unlock();

@@ -22,7 +22,7 @@ use crate::{
         status::Status,
     },
     respond::{self, Docroot, NAME_CAP},
-    send_queue::{Flushed, SendQueue, SEND_BUF_CAP},
+    send_queue::{Flushed, Moved, SendQueue, SEND_BUF_CAP},
 };
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{c_str, prelude::*, str::CStr, sync::Arc};
@@ -52,6 +52,8 @@ pub(crate) struct HttpCounters {
     responses_4xx: AtomicU64,
     responses_5xx: AtomicU64,
     bytes_sent: AtomicU64,
+    /// Of `bytes_sent`, the file bytes sent by reference, without a copy.
+    bytes_spliced: AtomicU64,
     errors: AtomicU64,
 }
 
@@ -64,6 +66,16 @@ impl HttpCounters {
             _ => &self.responses_5xx,
         };
         class.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn moved(&self, moved: &Moved) {
+        if moved.bytes > 0 {
+            self.bytes_sent.fetch_add(moved.bytes, Ordering::Relaxed);
+        }
+        if moved.spliced > 0 {
+            self.bytes_spliced
+                .fetch_add(moved.spliced, Ordering::Relaxed);
+        }
     }
 }
 
@@ -254,13 +266,10 @@ impl Http {
         let mut budget = BUDGET;
         let mut answered = 0;
         loop {
-            let mut sent = 0;
-            let flushed = bufs.out.flush(stream, &mut budget, &mut sent);
-            shared
-                .counters
-                .bytes_sent
-                .fetch_add(sent, Ordering::Relaxed);
-            if sent > 0 {
+            let mut moved = Moved::default();
+            let flushed = bufs.out.flush(stream, &mut budget, &mut moved);
+            shared.counters.moved(&moved);
+            if moved.bytes > 0 {
                 self.stall_deadline = clock::after_ms(shared.stall_ms());
             }
             match flushed {
@@ -436,8 +445,10 @@ impl Session for Http {
             // A request that never completed gets a 408 (best effort: one non-blocking send).
             respond::reject(Status::RequestTimeout, &mut bufs.out);
             shared.counters.count(Status::RequestTimeout);
-            let (mut budget, mut sent) = (BUDGET, 0);
-            return match bufs.out.flush(stream, &mut budget, &mut sent) {
+            let (mut budget, mut moved) = (BUDGET, Moved::default());
+            let flushed = bufs.out.flush(stream, &mut budget, &mut moved);
+            shared.counters.moved(&moved);
+            return match flushed {
                 Flushed::Done => Step::Linger,
                 _ => Step::Close,
             };
@@ -465,6 +476,7 @@ impl Session for Http {
         add(c_str!("responses_4xx"), &c.responses_4xx);
         add(c_str!("responses_5xx"), &c.responses_5xx);
         add(c_str!("bytes_sent"), &c.bytes_sent);
+        add(c_str!("bytes_spliced"), &c.bytes_spliced);
         add(c_str!("errors"), &c.errors);
     }
 }

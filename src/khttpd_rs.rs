@@ -75,8 +75,9 @@ fn open_docroot(params: &Params) -> Result<Option<Docroot>> {
 impl kernel::Module for KhttpdRs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let params = Params::read()?;
-        let config = params.server_config(c_str!("khttpd_rs"))?;
+        let mut config = params.server_config(c_str!("khttpd_rs"))?;
         let raw = params.raw();
+        config.defer_accept_s = in_range("defer_accept", raw.defer_accept, 0, 3600)? as u32;
         let keepalive_s = in_range("keepalive_timeout", raw.keepalive_timeout, 0, 3600)? as u32;
         let header_s = in_range("header_timeout", raw.header_timeout, 0, 3600)? as u32;
         let buffer_mib = in_range("buffer_mib", raw.buffer_mib, 1, 65536)? as usize;

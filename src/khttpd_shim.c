@@ -32,6 +32,10 @@ static int buffer_mib = 64;
 module_param(buffer_mib, int, 0444);
 MODULE_PARM_DESC(buffer_mib, "MiB of request/response buffers all connections may hold at once, 1-65536 (default 64); past it: 503");
 
+static int defer_accept;
+module_param(defer_accept, int, 0444);
+MODULE_PARM_DESC(defer_accept, "seconds the kernel holds a new connection until its first bytes arrive (TCP_DEFER_ACCEPT), 0-3600 (default 0: off)");
+
 void ktcp_params_get(struct ktcp_params *p)
 {
 	ktcp_server_params_get(p);
@@ -42,4 +46,5 @@ void ktcp_params_get(struct ktcp_params *p)
 	p->gid = gid;
 	p->dotfiles = dotfiles;
 	p->buffer_mib = buffer_mib;
+	p->defer_accept = defer_accept;
 }

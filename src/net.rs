@@ -7,8 +7,8 @@
 //! socket `unsafe` lives in this file.
 
 use crate::helpers::{
-    ktcp_init_net, ktcp_init_wait_entry, ktcp_sock_set_nodelay, ktcp_sock_set_rcvtimeo,
-    ktcp_sock_set_reuseaddr,
+    ktcp_init_net, ktcp_init_wait_entry, ktcp_sock_set_defer_accept, ktcp_sock_set_nodelay,
+    ktcp_sock_set_rcvtimeo, ktcp_sock_set_reuseaddr,
 };
 use core::{
     ffi::{c_int, c_uint, c_void},
@@ -77,8 +77,14 @@ pub(crate) struct Listener {
 }
 
 impl Listener {
-    /// Creates, binds and listens; `accept_timeout` (jiffies) bounds each [`Listener::accept`].
-    pub(crate) fn bind(port: u16, backlog: i32, accept_timeout: usize) -> Result<Self> {
+    /// Creates, binds and listens; `accept_timeout` (jiffies) bounds each [`Listener::accept`];
+    /// `defer_accept_s` > 0 sets `TCP_DEFER_ACCEPT`.
+    pub(crate) fn bind(
+        port: u16,
+        backlog: i32,
+        accept_timeout: usize,
+        defer_accept_s: u32,
+    ) -> Result<Self> {
         let mut raw = core::ptr::null_mut();
         // SAFETY: `ktcp_init_net` returns the always-valid initial network namespace and `raw`
         // is a valid place for the result.
@@ -101,6 +107,11 @@ impl Listener {
         unsafe {
             ktcp_sock_set_reuseaddr(sock.as_ptr());
             ktcp_sock_set_rcvtimeo(sock.as_ptr(), timeo);
+        }
+        if defer_accept_s > 0 {
+            let secs = c_int::try_from(defer_accept_s).map_err(|_| EINVAL)?;
+            // SAFETY: `sock` is a valid TCP socket.
+            to_result(unsafe { ktcp_sock_set_defer_accept(sock.as_ptr(), secs) })?;
         }
         let mut addr = SockaddrIn {
             family: bindings::AF_INET as u16,
@@ -211,6 +222,13 @@ impl Stream {
         };
         to_result(ret)?;
         Ok(ret as usize)
+    }
+
+    /// The socket, for the file layer's zero-copy send (`fs::File::splice_to`); valid while
+    /// `self` lives.
+    #[allow(dead_code)] // Used by khttpd_rs only.
+    pub(crate) fn raw_socket(&self) -> *mut bindings::socket {
+        self.sock.as_ptr()
     }
 
     /// Shuts both directions down: the peer sees EOF, and pending reads and writes fail.

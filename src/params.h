@@ -27,6 +27,7 @@ struct ktcp_params {
 	int gid;
 	bool dotfiles;
 	int buffer_mib;
+	int defer_accept;
 };
 
 /* Fills @p with the values given at insmod (defaults for what the module does not have). */
@@ -34,7 +35,7 @@ void ktcp_params_get(struct ktcp_params *p);
 /* The offset of every field of struct ktcp_params in declaration order, then its size. */
 const size_t *ktcp_params_layout(void);
 
-#define KTCP_PARAMS_FIELDS 12
+#define KTCP_PARAMS_FIELDS 13
 
 /* The parameters every ktcp-rs server has; @refusal says what happens past max_connections. */
 #define KTCP_SERVER_PARAMS(default_port, refusal)                                           \
@@ -66,6 +67,7 @@ const size_t *ktcp_params_layout(void);
 			offsetof(struct ktcp_params, gid),                                  \
 			offsetof(struct ktcp_params, dotfiles),                             \
 			offsetof(struct ktcp_params, buffer_mib),                           \
+			offsetof(struct ktcp_params, defer_accept),                         \
 			sizeof(struct ktcp_params),                                         \
 		};                                                                          \
 		return layout;                                                              \

@@ -28,6 +28,7 @@ impl Params {
             offset_of!(RawParams, gid),
             offset_of!(RawParams, dotfiles),
             offset_of!(RawParams, buffer_mib),
+            offset_of!(RawParams, defer_accept),
             size_of::<RawParams>(),
         ];
         // SAFETY: the shim returns a static array of `KTCP_PARAMS_FIELDS + 1` offsets, and
@@ -51,6 +52,7 @@ impl Params {
             gid: 0,
             dotfiles: false,
             buffer_mib: 0,
+            defer_accept: 0,
         };
         // SAFETY: `raw` is a valid `struct ktcp_params` (sizes checked above) for the shim
         // to fill; module parameters are fixed after load (mode 0444).
@@ -68,6 +70,7 @@ impl Params {
             bound: raw.bench,
             max_connections: in_range("max_connections", raw.max_connections, 1, 1_000_000)?
                 as usize,
+            defer_accept_s: 0,
         })
     }
 

@@ -383,7 +383,17 @@ fn serve_file(
         Ok(bytes) => bytes,
         Err(status) => return status,
     };
-    send(ex, out, &h, Body::File { file, pos, end })
+    send(
+        ex,
+        out,
+        &h,
+        Body::File {
+            file,
+            pos,
+            end,
+            splice: true,
+        },
+    )
 }
 
 fn serve_listing(

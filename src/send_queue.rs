@@ -2,13 +2,16 @@
 
 //! The response being sent on a connection: a window of bytes in a fixed buffer, refilled from
 //! the body (a static page, a generated listing, or a file streamed in chunks) as the socket
-//! takes them.
+//! takes them. A file body of [`SPLICE_MIN`] bytes or more is not copied at all: once the head
+//! has gone out (with `MSG_MORE`), its page-cache pages go to TCP by reference.
 
 use crate::{budget::Reservation, fs::File, net::Stream};
 use kernel::prelude::*;
 
 /// Capacity of the send buffer: a response head plus one file chunk.
 pub(crate) const SEND_BUF_CAP: usize = 32 * 1024;
+/// File bodies (or what is left of them) at least this long are spliced, not copied.
+pub(crate) const SPLICE_MIN: u64 = 16 * 1024;
 
 /// What follows the response head in the buffer.
 pub(crate) enum Body {
@@ -16,8 +19,13 @@ pub(crate) enum Body {
     None,
     /// `pos..` of a static page (hello, error pages).
     Static { data: &'static [u8], pos: usize },
-    /// `pos..end` of an open file.
-    File { file: File, pos: u64, end: u64 },
+    /// `pos..end` of an open file; `splice` until its file system turns splicing down.
+    File {
+        file: File,
+        pos: u64,
+        end: u64,
+        splice: bool,
+    },
     /// `pos..end` of a generated page (a directory listing), paid for by its reservation.
     Page {
         data: KVVec<u8>,
@@ -28,6 +36,11 @@ pub(crate) enum Body {
 }
 
 impl Body {
+    /// Whether the rest is spliced rather than copied into the buffer.
+    fn splices(&self) -> bool {
+        matches!(self, Body::File { pos, end, splice: true, .. } if end.saturating_sub(*pos) >= SPLICE_MIN)
+    }
+
     /// Whether every byte has been moved to the buffer.
     fn is_done(&self) -> bool {
         match self {
@@ -45,7 +58,7 @@ impl Body {
             Body::None => 0,
             Body::Static { data, pos } => copy_from(data, pos, data.len(), dst),
             Body::Page { data, pos, end, .. } => copy_from(data, pos, *end, dst),
-            Body::File { file, pos, end } => {
+            Body::File { file, pos, end, .. } => {
                 let want = usize::try_from(end.saturating_sub(*pos))
                     .unwrap_or(usize::MAX)
                     .min(dst.len());
@@ -71,6 +84,15 @@ fn copy_from(src: &[u8], pos: &mut usize, end: usize, dst: &mut [u8]) -> usize {
     }
     *pos += n;
     n
+}
+
+/// What flushes moved to the socket.
+#[derive(Default)]
+pub(crate) struct Moved {
+    /// Every byte queued.
+    pub(crate) bytes: u64,
+    /// Those of them that went by reference, without a copy.
+    pub(crate) spliced: u64,
 }
 
 /// How a flush ended.
@@ -140,7 +162,7 @@ impl SendQueue {
         let Some(tail) = self.buf.get_mut(self.end..) else {
             return false;
         };
-        if tail.is_empty() {
+        if tail.is_empty() || self.body.splices() {
             return true;
         }
         match self.body.fill(tail) {
@@ -153,9 +175,56 @@ impl SendQueue {
         true
     }
 
+    /// Splices up to `budget` bytes of the file body to `stream`: `None` to go on (bytes
+    /// went out, or the file system cannot splice and the body is copied from now on), or how
+    /// the flush ends.
+    fn splice(
+        &mut self,
+        stream: &Stream,
+        budget: &mut usize,
+        moved: &mut Moved,
+    ) -> Option<Flushed> {
+        let Body::File {
+            file,
+            pos,
+            end,
+            splice,
+        } = &mut self.body
+        else {
+            return Some(Flushed::Failed);
+        };
+        let left = end.saturating_sub(*pos);
+        let want = usize::try_from(left).unwrap_or(usize::MAX).min(*budget);
+        let more = (want as u64) < left;
+        match file.splice_to(stream, pos, want, more) {
+            // The file shrank: the promised length cannot be met.
+            Ok(0) => Some(Flushed::Failed),
+            Ok(n) => {
+                moved.bytes += n as u64;
+                moved.spliced += n as u64;
+                *budget = budget.saturating_sub(n);
+                if *pos >= *end {
+                    self.body = Body::None;
+                }
+                None
+            }
+            Err(e) if e == EAGAIN => Some(Flushed::Blocked),
+            Err(e) if e == EINVAL => {
+                *splice = false;
+                None
+            }
+            Err(_) => Some(Flushed::Failed),
+        }
+    }
+
     /// Sends pending bytes and body until done, blocked, or `budget` bytes have gone out;
-    /// `sent` counts what went out.
-    pub(crate) fn flush(&mut self, stream: &Stream, budget: &mut usize, sent: &mut u64) -> Flushed {
+    /// `moved` counts what went out.
+    pub(crate) fn flush(
+        &mut self,
+        stream: &Stream,
+        budget: &mut usize,
+        moved: &mut Moved,
+    ) -> Flushed {
         loop {
             if !self.refill() {
                 return Flushed::Failed;
@@ -164,6 +233,15 @@ impl SendQueue {
             let Some(pending) = self.buf.get(self.start..self.end) else {
                 return Flushed::Failed;
             };
+            if pending.is_empty() && self.body.splices() {
+                if *budget == 0 {
+                    return Flushed::Budget;
+                }
+                match self.splice(stream, budget, moved) {
+                    Some(flushed) => return flushed,
+                    None => continue,
+                }
+            }
             if pending.is_empty() {
                 return Flushed::Done;
             }
@@ -173,7 +251,7 @@ impl SendQueue {
             match stream.send(pending, more) {
                 Ok(n) => {
                     self.start += n;
-                    *sent += n as u64;
+                    moved.bytes += n as u64;
                     *budget = budget.saturating_sub(n);
                 }
                 Err(e) if e == EAGAIN => return Flushed::Blocked,

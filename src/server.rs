@@ -36,6 +36,9 @@ pub(crate) struct Config {
     pub(crate) bound: bool,
     /// Live connections above which a client is refused.
     pub(crate) max_connections: usize,
+    /// Seconds a new connection waits in the kernel for its first bytes before it is
+    /// accepted (`TCP_DEFER_ACCEPT`; 0: accepted at once).
+    pub(crate) defer_accept_s: u32,
 }
 
 /// A running server; dropping it stops it.
@@ -65,6 +68,7 @@ impl<S: Session> Server<S> {
             config.port,
             config.backlog,
             clock::ms_to_jiffies(ACCEPT_POLL_MS),
+            config.defer_accept_s,
         )
         .inspect_err(|e| {
             if e.to_errno() == -(bindings::EADDRINUSE as i32) {

@@ -2,7 +2,7 @@
 # khttpd_rs guest tests: every behaviour of the khttpd_rs issue, against the real module.
 # STORM_SECS, CYCLES, BIG_MIB, SEED, JOBS: see README.
 source "$(dirname "$0")/lib.sh"
-plan 21
+plan 27
 KO=$MODDIR/khttpd_rs.ko
 ADDR=127.0.0.1:8081
 WWW=/tmp/ktcp-www OUTSIDE=/tmp/ktcp-outside
@@ -12,11 +12,37 @@ WWW=/tmp/ktcp-www OUTSIDE=/tmp/ktcp-outside
 "$BIN/itest" mkroot $WWW --outside $OUTSIDE --big-mib "${BIG_MIB:-8}" >/dev/null || { echo "khttpd.sh: itest mkroot failed"; exit 1; }
 : >/tmp/ktcp-plain-file
 
+# Zero-copy file bodies, from the two other kinds of file system the guest has, mounted
+# beneath the root: a tmpfs, and this tree's build output on the host's shared file system
+# (virtiofs, or 9p). (The root itself is on the overlay virtme-ng puts over /tmp.)
+mkdir -p $WWW/fs/tmpfs $WWW/fs/shared
+mount -t tmpfs -o size=32m ktcp-zc $WWW/fs/tmpfs && cp $WWW/big.bin $WWW/fs/tmpfs/ &&
+  mount --bind "$BIN" $WWW/fs/shared || { echo "khttpd.sh: cannot mount beneath $WWW/fs"; exit 1; }
+# spliced_fetch URL FILE...: one curl fetches each URL into a file equal to its FILE, and the
+# module's bytes_spliced counter grows by at least their total size (no copy on any of them).
+spliced_fetch() {
+  local before urls=() files=() want=0 i=0 args=()
+  counter khttpd_rs bytes_spliced; before=$REPLY
+  while [ $# -gt 0 ]; do urls+=("$1"); files+=("$2"); want=$((want + $(command stat -c %s "$2"))); shift 2; done
+  for ((i = 0; i < ${#urls[@]}; i++)); do
+    ((i)) && args+=(--next)
+    args+=(-sf -o "$TMPD/spliced-$i" "${urls[$i]}")
+  done
+  curl "${args[@]}" || { echo "curl failed"; return 1; }
+  for ((i = 0; i < ${#urls[@]}; i++)); do
+    cmp "$TMPD/spliced-$i" "${files[$i]}" || return 1
+  done
+  counter khttpd_rs bytes_spliced
+  echo "bytes_spliced grew by $((REPLY - before)), the files have $want bytes"
+  [ $((REPLY - before)) -ge $want ]
+}
+
 # Refused parameters. One at a time: concurrent loads of one .ko file share a single result.
 check khttpd/param_port_zero insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid port=0" port=0
 check khttpd/param_keepalive_negative insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid keepalive_timeout" keepalive_timeout=-1
 check khttpd/param_header_too_big insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid header_timeout" header_timeout=100000
 check khttpd/param_root_not_dir insmod_fails "$KO" "Not a directory" "root=/tmp/ktcp-plain-file" root=/tmp/ktcp-plain-file
+check khttpd/param_defer_accept_too_big insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid defer_accept" defer_accept=3601
 check khttpd/param_root_missing insmod_fails "$KO" "No such file\|Unknown symbol" "root=/nonexistent" root=/nonexistent
 
 # Hello mode: the C khttpd's behaviour. curl (slow to start here) runs beside the suite.
@@ -42,6 +68,9 @@ read -rN 6 head6 <$WWW/a.txt
 check khttpd/curl_file eval "[ '${codes[0]:-}' = 200 ] && cmp $TMPD/file $WWW/a.txt"
 check khttpd/curl_range eval "[ '${codes[1]:-}' = 206 ] && [ \"\$(<$TMPD/range)\" = '${head6:2:4}' ]"
 check khttpd/ipv4_loopback_range eval "[ '${codes[2]:-}' = 200 ]"
+check khttpd/zero_copy_used counter_at_least khttpd_rs bytes_spliced $((${BIG_MIB:-8} << 20))
+check khttpd/zero_copy_tmpfs_and_shared_fs spliced_fetch http://$ADDR/fs/tmpfs/big.bin $WWW/fs/tmpfs/big.bin \
+  http://$ADDR/fs/shared/itest "$BIN/itest"
 dmesg_mark khttpd-storm
 check khttpd/storm "$BIN/itest" storm --addr $ADDR --proto http --secs "${STORM_SECS:-3}" --clients 32 ${SEED:+--seed "$SEED"}
 check khttpd/connections_all_closed wait_idle khttpd_rs 15
@@ -61,13 +90,41 @@ insmod "$KO" root=$WWW max_connections=40 keepalive_timeout=600 header_timeout=6
 itest_suite maxconn --addr $ADDR --max 40 --proto http
 rmmod khttpd_rs
 
-# bench=1 (bound workqueue) serves the same.
-insmod "$KO" root=$WWW bench=1
+# defer_accept: a client is accepted only once its first bytes arrive. It connects and says
+# nothing for a second (not accepted), then asks (accepted and answered at once).
+defer_accept_holds_silent() {
+  local fd before line
+  counter khttpd_rs accepted; before=$REPLY
+  exec {fd}<>/dev/tcp/127.0.0.1/8081 || return 1
+  snooze 1
+  counter khttpd_rs accepted
+  [ "$REPLY" = "$before" ] || { echo "accepted went from $before to $REPLY before any byte was sent"; exec {fd}<&-; return 1; }
+  printf 'GET /a.txt HTTP/1.0\r\n\r\n' >&$fd
+  read -r -t 10 -u $fd line
+  exec {fd}<&-
+  counter khttpd_rs accepted
+  echo "after the request: accepted $before -> $REPLY, answer '${line%$'\r'}'"
+  [ "$REPLY" = $((before + 1)) ] && [[ $line == "HTTP/1.1 200"* ]]
+}
+
+# bench=1 (bound workqueue) serves the same; so does defer_accept.
+insmod "$KO" root=$WWW bench=1 defer_accept=5
+check khttpd/defer_accept_in_sysfs param_eq khttpd_rs defer_accept 5
 check khttpd/bench_bound_htstress "$BIN/htstress-rs" -n 300 -c 16 -k --timeout-s 20 http://$ADDR/a.txt
+check khttpd/defer_accept_holds_silent_client defer_accept_holds_silent
 rmmod khttpd_rs
 
 # Load/unload cycles under load; the load stops at the first refused connect.
 check_alone khttpd/load_unload_cycles unload_cycles "${CYCLES:-2}" "$KO" \
   "$BIN/htstress-rs -n 100000000 -c 8 -k --duration 60 --timeout-s 10 --until-refused http://$ADDR/big.bin" \
   root=$WWW keepalive_timeout=0
+# With the module gone, no file of the tmpfs may be left open: its umount fails (EBUSY) if one
+# is (a delayed fput gets a second to finish).
+unmount_zc() {
+  local i
+  for ((i = 0; i < 10; i++)); do umount $WWW/fs/tmpfs 2>/dev/null && break; snooze 0.1; done
+  umount $WWW/fs/shared
+  ! mountpoint -q $WWW/fs/tmpfs || { echo "the tmpfs is still busy: $(fuser -vm $WWW/fs/tmpfs 2>&1)"; return 1; }
+}
+check khttpd/no_file_left_open_after_unload unmount_zc
 end_plan

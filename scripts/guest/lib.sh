@@ -199,8 +199,7 @@ totals() {
     (s == "" || $2 == s) && $1 == "skip" { k++ } END { printf "%d passed, %d failed, %d skipped\n", p, f, k }' "$COUNTS"
 }
 
-# stat MODULE COUNTER: prints a debugfs counter. counter MODULE COUNTER: the same in REPLY.
-stat() { local v; read -r v <"$D/$1/$2"; echo "$v"; }
+# counter MODULE COUNTER: a debugfs counter, in REPLY.
 counter() { read -r REPLY <"$D/$1/$2"; }
 
 # counter_at_least MODULE COUNTER N

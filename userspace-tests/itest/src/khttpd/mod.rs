@@ -6,6 +6,7 @@ mod errors;
 mod files;
 mod protocol;
 mod timeouts;
+mod zerocopy;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -32,6 +33,7 @@ pub fn suite(c: &Http) -> Vec<Test<Http>> {
     tests.extend(errors::tests());
     tests.extend(files::tests());
     tests.extend(conditional::tests());
+    tests.extend(zerocopy::tests());
     tests
 }
 
