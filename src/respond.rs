@@ -383,17 +383,7 @@ fn serve_file(
         Ok(bytes) => bytes,
         Err(status) => return status,
     };
-    send(
-        ex,
-        out,
-        &h,
-        Body::File {
-            file,
-            pos,
-            end,
-            splice: true,
-        },
-    )
+    send(ex, out, &h, Body::file(file, pos, end))
 }
 
 fn serve_listing(

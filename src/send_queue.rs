@@ -19,7 +19,7 @@ pub(crate) enum Body {
     None,
     /// `pos..` of a static page (hello, error pages).
     Static { data: &'static [u8], pos: usize },
-    /// `pos..end` of an open file; `splice` until its file system turns splicing down.
+    /// `pos..end` of an open file; spliced if `splice` (see [`Body::file`]).
     File {
         file: File,
         pos: u64,
@@ -36,9 +36,20 @@ pub(crate) enum Body {
 }
 
 impl Body {
+    /// `pos..end` of `file`: spliced to the end when at least [`SPLICE_MIN`] bytes long (unless
+    /// its file system turns splicing down), else copied.
+    pub(crate) fn file(file: File, pos: u64, end: u64) -> Self {
+        Body::File {
+            file,
+            pos,
+            end,
+            splice: end.saturating_sub(pos) >= SPLICE_MIN,
+        }
+    }
+
     /// Whether the rest is spliced rather than copied into the buffer.
     fn splices(&self) -> bool {
-        matches!(self, Body::File { pos, end, splice: true, .. } if end.saturating_sub(*pos) >= SPLICE_MIN)
+        matches!(self, Body::File { pos, end, splice: true, .. } if pos < end)
     }
 
     /// Whether every byte has been moved to the buffer.
