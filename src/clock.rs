@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Time for deadlines (jiffies) and for HTTP dates (wall-clock seconds).
+//! Time for deadlines (jiffies), for latencies (nanoseconds of this CPU's clock) and for HTTP
+//! dates (wall-clock seconds); and which CPU this is, for per-CPU statistics.
 
-use crate::helpers::{ktcp_jiffies64, ktcp_jiffies_to_msecs, ktcp_msecs_to_jiffies};
+use crate::helpers::{
+    ktcp_cpu_id, ktcp_jiffies64, ktcp_jiffies_to_msecs, ktcp_local_clock, ktcp_msecs_to_jiffies,
+    ktcp_nr_cpu_ids,
+};
 use kernel::bindings;
 
 /// A point in time in jiffies; `NEVER` is no deadline.
@@ -37,6 +41,25 @@ pub(crate) fn ms_to_jiffies(ms: u32) -> usize {
 pub(crate) fn jiffies_to_ms(jiffies: u64) -> u64 {
     // SAFETY: pure conversion; no preconditions.
     u64::from(unsafe { ktcp_jiffies_to_msecs(jiffies as kernel::ffi::c_ulong) })
+}
+
+/// Nanoseconds of `local_clock()`: fast, comparable across CPUs within a few microseconds;
+/// never 0 once the system is up (0 means "no time taken" to callers).
+pub(crate) fn ns() -> u64 {
+    // SAFETY: reads the scheduler clock; no preconditions.
+    unsafe { ktcp_local_clock() }.max(1)
+}
+
+/// The CPU running the caller (may change right after, unless preemption is off).
+pub(crate) fn this_cpu() -> usize {
+    // SAFETY: reads the current CPU number; no preconditions.
+    unsafe { ktcp_cpu_id() as usize }
+}
+
+/// How many CPU numbers there can be (`nr_cpu_ids`).
+pub(crate) fn possible_cpus() -> usize {
+    // SAFETY: reads a variable fixed at boot; no preconditions.
+    unsafe { ktcp_nr_cpu_ids() as usize }
 }
 
 /// Seconds since the Unix epoch (wall clock).

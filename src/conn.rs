@@ -21,6 +21,7 @@
 
 use crate::{
     clock::{self, Deadline, NEVER},
+    latency::{Latency, Metric},
     net::{Stream, Wake, WatchedStream},
     queue::OwnedQueue,
 };
@@ -63,12 +64,12 @@ pub(crate) trait Session: Sized + Send + 'static {
     /// State for a new connection; kept small, since idle connections hold only this.
     fn new(shared: &Self::Shared) -> Self;
 
-    /// Makes progress with non-blocking I/O on `stream`.
-    fn on_ready(&mut self, stream: &Stream, shared: &Self::Shared) -> Step;
+    /// Makes progress with non-blocking I/O on `stream`; records its latencies in `lat`.
+    fn on_ready(&mut self, stream: &Stream, shared: &Self::Shared, lat: &Latency) -> Step;
 
     /// The deadline of the last `Step::Wait` passed: retry, or give up with `Close` or
     /// `Linger` (which the core counts as a timeout).
-    fn on_timeout(&mut self, stream: &Stream, shared: &Self::Shared) -> Step;
+    fn on_timeout(&mut self, stream: &Stream, shared: &Self::Shared, lat: &Latency) -> Step;
 
     /// The connection is closing gracefully: drop whatever buffers the session holds.
     fn release_buffers(&mut self) {}
@@ -170,6 +171,8 @@ pub(crate) struct Core<S: Session> {
     max_connections: usize,
     /// Connection counters.
     pub(crate) stats: Stats,
+    /// Latency histograms.
+    pub(crate) latency: Latency,
     /// The protocol's shared state.
     pub(crate) shared: S::Shared,
     /// Set by [`Core::close_all`] before it closes anything: from then on a run returns at
@@ -184,6 +187,7 @@ impl<S: Session> Core<S> {
         queue: Arc<OwnedQueue>,
         max_connections: usize,
         shared: S::Shared,
+        latency: Latency,
     ) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             queue,
@@ -196,6 +200,7 @@ impl<S: Session> Core<S> {
             }),
             max_connections,
             stats: Stats::default(),
+            latency,
             shared,
             stopping: AtomicBool::new(false),
         })
@@ -400,13 +405,13 @@ impl<S: Session> ConnState<S> {
             return linger.drain(stream, timed_out);
         }
         let step = if timed_out {
-            let step = self.session.on_timeout(stream, &core.shared);
+            let step = self.session.on_timeout(stream, &core.shared, &core.latency);
             if matches!(step, Step::Close | Step::Linger) {
                 bump(&core.stats.timeouts);
             }
             step
         } else {
-            self.session.on_ready(stream, &core.shared)
+            self.session.on_ready(stream, &core.shared, &core.latency)
         };
         if !matches!(step, Step::Linger) {
             return step;
@@ -435,6 +440,8 @@ pub(crate) struct Conn<S: Session> {
     closed: AtomicBool,
     timed_out: AtomicBool,
     deadline: AtomicU64,
+    /// When the pending run was queued ([`clock::ns`]; 0: none pending), for the queue delay.
+    queued_at: AtomicU64,
 }
 
 impl_has_work! {
@@ -454,6 +461,7 @@ impl<S: Session> Conn<S> {
             closed: AtomicBool::new(false),
             timed_out: AtomicBool::new(false),
             deadline: AtomicU64::new(NEVER),
+            queued_at: AtomicU64::new(0),
         })
     }
 
@@ -463,6 +471,15 @@ impl<S: Session> Conn<S> {
 
     /// Queues a run of the work item (a no-op if one is already queued, or at unload).
     fn schedule(self: &Arc<Self>) {
+        // The first of the wake-ups before a run starts sets the time; the run takes it.
+        if self.queued_at.load(Ordering::Relaxed) == 0 {
+            let _ = self.queued_at.compare_exchange(
+                0,
+                clock::ns(),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+        }
         self.core.queue.enqueue(self.clone());
     }
 
@@ -496,6 +513,10 @@ impl<S: Session> WorkItem for Conn<S> {
         if this.closed.load(Ordering::Acquire) || this.core.stopping.load(Ordering::Acquire) {
             return;
         }
+        this.core.latency.record_since(
+            Metric::QueueDelay,
+            this.queued_at.swap(0, Ordering::Relaxed),
+        );
         let step = {
             let mut state = this.state.lock();
             let timed_out = this.timed_out.swap(false, Ordering::Relaxed)

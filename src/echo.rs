@@ -6,11 +6,13 @@
 use crate::{
     clock::{self, Deadline, NEVER},
     conn::{Session, Step},
+    latency::{Latency, Metric},
     net::Stream,
+    pool::Pool,
 };
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::c_str;
-use kernel::{prelude::*, str::CStr};
+use kernel::{prelude::*, str::CStr, sync::Arc};
 
 /// Bytes read per `recv`; the buffer exists only while the connection has data in flight.
 const BUF_SIZE: usize = 16 * 1024;
@@ -20,6 +22,8 @@ const BUDGET: usize = 256 * 1024;
 /// failed for lack of memory with nothing in flight, no ACK will ever announce space. A
 /// buffer that could not be allocated is retried as often.
 const RETRY_MS: u32 = 1000;
+/// Idle buffers kept for the next busy connection (16 KiB each).
+const POOL_BUFFERS: usize = 64;
 
 /// What all echo connections share: the idle timeout and the counters.
 pub(crate) struct EchoShared {
@@ -29,32 +33,39 @@ pub(crate) struct EchoShared {
     bytes: AtomicU64,
     /// Connections closed on a socket error (reset, ...) rather than a clean EOF.
     errors: AtomicU64,
+    /// Buffers of connections that went idle, for the next busy one.
+    pool: Arc<Pool<KVec<u8>>>,
 }
 
 impl EchoShared {
     /// Shared state closing connections idle for `idle_ms` (0: never).
-    pub(crate) fn new(idle_ms: u32) -> Self {
-        Self {
+    pub(crate) fn new(idle_ms: u32) -> Result<Self> {
+        Ok(Self {
             idle_ms,
             bytes: AtomicU64::new(0),
             errors: AtomicU64::new(0),
-        }
+            pool: Pool::new(POOL_BUFFERS)?,
+        })
     }
 }
 
 /// One echo connection: bytes received but not yet sent back.
 pub(crate) struct Echo {
-    /// Allocated while data is in flight, dropped when the connection goes idle.
+    /// Held while data is in flight, back to the pool when the connection goes idle.
     buf: Option<KVec<u8>>,
     len: usize,
     sent: usize,
     /// When the connection counts as idle unless a byte moves before.
     idle_until: Deadline,
+    /// When the connection was accepted, until its first byte is sent ([`clock::ns`]; 0 after).
+    accepted_at: u64,
+    /// When the chunk being echoed was received, until it is all queued (0: none).
+    received_at: u64,
 }
 
 impl Echo {
     /// Sends what is pending; `Some(step)` when the run must end here.
-    fn flush(&mut self, stream: &Stream, shared: &EchoShared) -> Option<Step> {
+    fn flush(&mut self, stream: &Stream, shared: &EchoShared, lat: &Latency) -> Option<Step> {
         let buf = self.buf.as_ref()?;
         while let Some(rest) = buf.get(self.sent..self.len).filter(|rest| !rest.is_empty()) {
             match stream.send(rest, false) {
@@ -62,6 +73,7 @@ impl Echo {
                     self.sent += n;
                     self.idle_until = clock::after_ms(shared.idle_ms);
                     shared.bytes.fetch_add(n as u64, Ordering::Relaxed);
+                    lat.record_since(Metric::FirstByte, core::mem::take(&mut self.accepted_at));
                 }
                 Err(e) if e == EAGAIN => {
                     let retry = clock::after_ms(RETRY_MS);
@@ -70,16 +82,21 @@ impl Echo {
                 Err(_) => return Some(fail(shared)),
             }
         }
+        lat.record_since(Metric::Service, core::mem::take(&mut self.received_at));
         None
     }
 
-    /// Receives the next chunk, allocating the buffer if the connection was idle.
-    fn fill(&mut self, stream: &Stream) -> Result<usize> {
+    /// Receives the next chunk, taking a buffer (pooled, else new) if the connection was idle.
+    /// Only `buf[..len]`, just received, is ever read: what a pooled buffer held before is not.
+    fn fill(&mut self, stream: &Stream, shared: &EchoShared) -> Result<usize> {
         self.len = 0;
         self.sent = 0;
         let buf = match &mut self.buf {
             Some(buf) => buf,
-            buf @ None => buf.insert(KVec::from_elem(0, BUF_SIZE, GFP_KERNEL)?),
+            buf @ None => buf.insert(match shared.pool.take() {
+                Some(pooled) => pooled,
+                None => KVec::from_elem(0, BUF_SIZE, GFP_KERNEL)?,
+            }),
         };
         let n = stream.recv(buf.as_mut_slice())?;
         self.len = n;
@@ -101,27 +118,32 @@ impl Session for Echo {
             len: 0,
             sent: 0,
             idle_until: clock::after_ms(shared.idle_ms),
+            accepted_at: clock::ns(),
+            received_at: 0,
         }
     }
 
-    fn on_ready(&mut self, stream: &Stream, shared: &EchoShared) -> Step {
+    fn on_ready(&mut self, stream: &Stream, shared: &EchoShared, lat: &Latency) -> Step {
         let mut budget = BUDGET;
         loop {
-            if let Some(step) = self.flush(stream, shared) {
+            if let Some(step) = self.flush(stream, shared, lat) {
                 return step;
             }
             if budget == 0 {
                 return Step::Yield;
             }
-            match self.fill(stream) {
+            match self.fill(stream, shared) {
                 Ok(0) => return Step::Close,
                 Ok(n) => {
                     budget = budget.saturating_sub(n);
                     self.idle_until = clock::after_ms(shared.idle_ms);
+                    self.received_at = clock::ns();
                 }
                 Err(e) if e == EAGAIN => {
                     // Idle: hold no buffer while waiting.
-                    self.buf = None;
+                    if let Some(buf) = self.buf.take() {
+                        shared.pool.put(buf);
+                    }
                     return Step::Wait(self.idle_until);
                 }
                 Err(e) if e == ENOMEM => {
@@ -135,13 +157,13 @@ impl Session for Echo {
         }
     }
 
-    fn on_timeout(&mut self, stream: &Stream, shared: &EchoShared) -> Step {
+    fn on_timeout(&mut self, stream: &Stream, shared: &EchoShared, lat: &Latency) -> Step {
         if self.idle_until != NEVER && clock::now() >= self.idle_until {
             // Nothing moved for `idle_timeout`: a silent or vanished peer.
             return Step::Close;
         }
         // A blocked send's retry time: try again.
-        self.on_ready(stream, shared)
+        self.on_ready(stream, shared, lat)
     }
 
     fn refuse(_stream: &Stream, _shared: &EchoShared) {}

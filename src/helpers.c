@@ -14,6 +14,10 @@
 #include <linux/namei.h>
 #include <linux/pipe_fs_i.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/clock.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
 #include <linux/net.h>
 #include <linux/sched/task.h>
 #include <linux/splice.h>
@@ -149,6 +153,21 @@ void ktcp_rcu_read_unlock(void)
 	rcu_read_unlock();
 }
 
+u64 ktcp_local_clock(void)
+{
+	return local_clock();
+}
+
+unsigned int ktcp_cpu_id(void)
+{
+	return raw_smp_processor_id();
+}
+
+unsigned int ktcp_nr_cpu_ids(void)
+{
+	return nr_cpu_ids;
+}
+
 u64 ktcp_jiffies64(void)
 {
 	return get_jiffies_64();
@@ -172,6 +191,29 @@ struct dentry *ktcp_debugfs_dir(const char *name)
 void ktcp_debugfs_u64(const char *name, struct dentry *dir, u64 *value)
 {
 	debugfs_create_u64(name, 0444, dir, value);
+}
+
+/*
+ * A read-only debugfs text file whose contents @text->format() writes (at most a page) when
+ * the file is read. @text must stay valid until the file is removed (debugfs_remove() waits
+ * for readers in flight).
+ */
+static int ktcp_text_show(struct seq_file *m, void *unused)
+{
+	const struct ktcp_text *text = m->private;
+	char *buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+
+	if (!buf)
+		return -ENOMEM;
+	seq_write(m, buf, text->format(text, buf, PAGE_SIZE));
+	kfree(buf);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(ktcp_text);
+
+void ktcp_debugfs_text(const char *name, struct dentry *dir, const struct ktcp_text *text)
+{
+	debugfs_create_file(name, 0444, dir, (void *)text, &ktcp_text_fops);
 }
 
 void ktcp_debugfs_remove(struct dentry *dir)

@@ -31,14 +31,22 @@ ssize_t ktcp_splice_to_socket(struct file *in, loff_t *pos, struct socket *sock,
 void ktcp_rcu_read_lock(void);
 void ktcp_rcu_read_unlock(void);
 
-/* Time. */
+/* Time and CPUs. */
+u64 ktcp_local_clock(void);
+unsigned int ktcp_cpu_id(void);
+unsigned int ktcp_nr_cpu_ids(void);
 u64 ktcp_jiffies64(void);
 unsigned long ktcp_msecs_to_jiffies(unsigned int ms);
 unsigned int ktcp_jiffies_to_msecs(unsigned long j);
 
 /* debugfs. */
+struct ktcp_text {
+	/* Writes the file's text into @buf (at most @cap bytes); returns its length. */
+	size_t (*format)(const struct ktcp_text *text, char *buf, size_t cap);
+};
 struct dentry *ktcp_debugfs_dir(const char *name);
 void ktcp_debugfs_u64(const char *name, struct dentry *dir, u64 *value);
+void ktcp_debugfs_text(const char *name, struct dentry *dir, const struct ktcp_text *text);
 void ktcp_debugfs_remove(struct dentry *dir);
 
 /* Files and credentials. */

@@ -7,6 +7,13 @@
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_long, c_uint, c_ulong};
 
+/// `struct ktcp_text` of `helpers.h`: the head of a debugfs text file's source; `format`
+/// gets a pointer to this head and writes the text into the buffer, returning its length.
+#[repr(C)]
+pub(crate) struct KtcpText {
+    pub(crate) format: unsafe extern "C" fn(*const KtcpText, *mut u8, usize) -> usize,
+}
+
 /// Fields of [`RawParams`] (`KTCP_PARAMS_FIELDS` in `params.h`).
 pub(crate) const PARAMS_FIELDS: usize = 13;
 
@@ -53,6 +60,9 @@ extern "C" {
     pub(crate) fn ktcp_rcu_read_lock();
     pub(crate) fn ktcp_rcu_read_unlock();
 
+    pub(crate) fn ktcp_local_clock() -> u64;
+    pub(crate) fn ktcp_cpu_id() -> c_uint;
+    pub(crate) fn ktcp_nr_cpu_ids() -> c_uint;
     pub(crate) fn ktcp_jiffies64() -> u64;
     pub(crate) fn ktcp_msecs_to_jiffies(ms: c_uint) -> c_ulong;
     pub(crate) fn ktcp_jiffies_to_msecs(jiffies: c_ulong) -> c_uint;
@@ -62,6 +72,11 @@ extern "C" {
         name: *const c_char,
         dir: *mut bindings::dentry,
         value: *mut u64,
+    );
+    pub(crate) fn ktcp_debugfs_text(
+        name: *const c_char,
+        dir: *mut bindings::dentry,
+        text: *const KtcpText,
     );
     pub(crate) fn ktcp_debugfs_remove(dir: *mut bindings::dentry);
 

@@ -14,6 +14,7 @@ use crate::{
     budget::{BufferBudget, Reservation},
     clock::{self, Deadline, NEVER},
     conn::{Session, Step},
+    latency::{Latency, Metric},
     net::Stream,
     pool::Pool,
     proto::{
@@ -90,7 +91,7 @@ pub(crate) struct HttpShared {
     /// Pays for the buffers of busy connections and for listings.
     pub(crate) budget: Arc<BufferBudget>,
     /// Buffers of connections that went idle, for the next busy one.
-    pool: Arc<Pool<ConnBuffers>>,
+    pool: Arc<Pool<KBox<ConnBuffers>>>,
     counters: HttpCounters,
 }
 
@@ -211,6 +212,10 @@ pub(crate) struct Http {
     /// While the buffers could not be allocated: until when the allocation is retried before
     /// the client is refused (`NEVER` otherwise).
     alloc_retry_until: Deadline,
+    /// When the connection was accepted, until its first byte is sent ([`clock::ns`]; 0 after).
+    accepted_at: u64,
+    /// When the request being answered was complete, until its answer is queued (0: none).
+    request_at: u64,
 }
 
 impl Http {
@@ -222,6 +227,7 @@ impl Http {
         };
         match self.parser.parse(input, &Limits::DEFAULT) {
             Parsed::Complete { req, head_len } => {
+                self.request_at = clock::ns();
                 shared.counters.requests.fetch_add(1, Ordering::Relaxed);
                 let answer = respond::respond(
                     &req,
@@ -244,6 +250,7 @@ impl Http {
                 true
             }
             Parsed::Reject(reject) => {
+                self.request_at = clock::ns();
                 shared.counters.requests.fetch_add(1, Ordering::Relaxed);
                 respond::reject(reject.status, &mut bufs.out);
                 shared.counters.count(reject.status);
@@ -262,6 +269,7 @@ impl Http {
         bufs: &mut ConnBuffers,
         stream: &Stream,
         shared: &HttpShared,
+        lat: &Latency,
     ) -> (Step, bool) {
         let mut budget = BUDGET;
         let mut answered = 0;
@@ -271,9 +279,13 @@ impl Http {
             shared.counters.moved(&moved);
             if moved.bytes > 0 {
                 self.stall_deadline = clock::after_ms(shared.stall_ms());
+                lat.record_since(Metric::FirstByte, core::mem::take(&mut self.accepted_at));
             }
             match flushed {
-                Flushed::Done => self.stall_deadline = NEVER,
+                Flushed::Done => {
+                    self.stall_deadline = NEVER;
+                    lat.record_since(Metric::Service, core::mem::take(&mut self.request_at));
+                }
                 Flushed::Blocked => {
                     if self.stall_deadline == NEVER {
                         self.stall_deadline = clock::after_ms(shared.stall_ms());
@@ -375,10 +387,12 @@ impl Session for Http {
             close_after: false,
             linger_after: false,
             alloc_retry_until: NEVER,
+            accepted_at: clock::ns(),
+            request_at: 0,
         }
     }
 
-    fn on_ready(&mut self, stream: &Stream, shared: &HttpShared) -> Step {
+    fn on_ready(&mut self, stream: &Stream, shared: &HttpShared, lat: &Latency) -> Step {
         let mut bufs = match self.bufs.take() {
             Some(bufs) => bufs,
             None => {
@@ -414,7 +428,7 @@ impl Session for Http {
                 }
             }
         };
-        let (step, idle) = self.run(&mut bufs.bufs, stream, shared);
+        let (step, idle) = self.run(&mut bufs.bufs, stream, shared, lat);
         if idle {
             shared.give_back(bufs);
         } else {
@@ -423,12 +437,12 @@ impl Session for Http {
         step
     }
 
-    fn on_timeout(&mut self, stream: &Stream, shared: &HttpShared) -> Step {
+    fn on_timeout(&mut self, stream: &Stream, shared: &HttpShared, lat: &Latency) -> Step {
         let now = clock::now();
         let Some(Held { bufs, .. }) = self.bufs.as_mut() else {
             if self.alloc_retry_until != NEVER {
                 // The buffers could not be allocated: try again.
-                return self.on_ready(stream, shared);
+                return self.on_ready(stream, shared, lat);
             }
             // Idle past keepalive_timeout.
             return Step::Close;
@@ -438,7 +452,7 @@ impl Session for Http {
             return if now >= self.stall_deadline {
                 Step::Close
             } else {
-                self.on_ready(stream, shared)
+                self.on_ready(stream, shared, lat)
             };
         }
         if bufs.start < bufs.end && now >= self.head_deadline {
@@ -453,7 +467,7 @@ impl Session for Http {
                 _ => Step::Close,
             };
         }
-        self.on_ready(stream, shared)
+        self.on_ready(stream, shared, lat)
     }
 
     fn release_buffers(&mut self) {

@@ -14,8 +14,14 @@ mod conn;
 mod debugfs;
 mod echo;
 mod helpers;
+mod latency;
 mod net;
 mod params;
+/// The latency histogram's buckets (khttpd_rs has the whole protocol layer).
+mod proto {
+    pub(crate) mod histogram;
+}
+mod pool;
 mod queue;
 mod server;
 mod stats;
@@ -42,7 +48,7 @@ impl kernel::Module for KechoRs {
         let params = Params::read()?;
         let config = params.server_config(c_str!("kecho_rs"))?;
         let idle_s = in_range("idle_timeout", params.raw().idle_timeout, 0, 86400)? as u32;
-        let server = Server::start(&config, EchoShared::new(idle_s * 1000))?;
+        let server = Server::start(&config, EchoShared::new(idle_s * 1000)?)?;
         pr_info!(
             "listening on port {} (backlog {}, {} workqueue, max {} connections, idle timeout {} s)\n",
             config.port,

@@ -16,6 +16,7 @@ mod debugfs;
 mod fs;
 mod helpers;
 mod httpd;
+mod latency;
 mod net;
 mod params;
 mod pool;

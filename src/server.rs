@@ -9,6 +9,7 @@
 use crate::{
     clock::{self, Deadline},
     conn::{Core, Session},
+    latency::Latency,
     net::Listener,
     queue::OwnedQueue,
     stats::StatsDir,
@@ -61,7 +62,12 @@ impl<S: Session> Server<S> {
         let queue = OwnedQueue::new(config.name, config.bound)?;
         let teardown = Arc::new(Teardown::default(), GFP_KERNEL)?;
         let core = Arc::pin_init(
-            Core::new(queue.clone(), config.max_connections, shared),
+            Core::new(
+                queue.clone(),
+                config.max_connections,
+                shared,
+                Latency::new()?,
+            ),
             GFP_KERNEL,
         )?;
         let listener = Listener::bind(

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Counters in debugfs: `/sys/kernel/debug/<module>/<counter>`, one u64 per file.
+//! Counters in debugfs: `/sys/kernel/debug/<module>/<counter>`, one u64 per file, and the
+//! latency histograms' summary, `/sys/kernel/debug/<module>/latency`.
 
 use crate::{
     conn::{Core, Session},
@@ -16,7 +17,7 @@ pub(crate) struct StatsDir<S: Session> {
 impl<S: Session> StatsDir<S> {
     /// Creates `/sys/kernel/debug/<name>/` with the core's and the protocol's counters.
     pub(crate) fn new(name: &CStr, core: Arc<Core<S>>) -> Self {
-        let dir = DebugfsDir::new(name, core, |core, add| {
+        let mut dir = DebugfsDir::new(name, core, |core, add| {
             let stats = &core.stats;
             add(c_str!("accepted"), &stats.accepted);
             add(c_str!("active"), &stats.active);
@@ -25,6 +26,9 @@ impl<S: Session> StatsDir<S> {
             add(c_str!("timeouts"), &stats.timeouts);
             add(c_str!("objects"), &stats.objects);
             S::counters(&core.shared, add);
+        });
+        dir.add_text(c_str!("latency"), |core, out| {
+            core.latency.write_summary(out)
         });
         Self { _dir: dir }
     }

@@ -2,7 +2,7 @@
 # kecho_rs guest tests: every behaviour of the foundation issue, against the real module.
 # (The 1,000-client echo test runs in `make soak`.) STORM_SECS, CYCLES, SEED, JOBS: README.
 source "$(dirname "$0")/lib.sh"
-plan 15
+plan 16
 KO=$MODDIR/kecho_rs.ko
 ADDR=127.0.0.1:12345
 
@@ -24,6 +24,7 @@ itest_suite kecho --addr $ADDR --jobs "${JOBS:-6}" --skip concurrent_1000_client
 check kecho/storm "$BIN/itest" storm --addr $ADDR --proto echo --secs "${STORM_SECS:-3}" --clients 32 ${SEED:+--seed "$SEED"}
 check kecho/connections_all_closed wait_idle kecho_rs 10
 check kecho/counters_balance counters_balance kecho_rs
+check kecho/latency_histograms latency_sane kecho_rs 100
 check_alone kecho/rmmod_under_load hold_and_rmmod kecho_rs echo $ADDR 100 20
 
 insmod "$KO" max_connections=50

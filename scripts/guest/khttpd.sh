@@ -2,7 +2,7 @@
 # khttpd_rs guest tests: every behaviour of the khttpd_rs issue, against the real module.
 # STORM_SECS, CYCLES, BIG_MIB, SEED, JOBS: see README.
 source "$(dirname "$0")/lib.sh"
-plan 27
+plan 28
 KO=$MODDIR/khttpd_rs.ko
 ADDR=127.0.0.1:8081
 WWW=/tmp/ktcp-www OUTSIDE=/tmp/ktcp-outside
@@ -75,6 +75,7 @@ dmesg_mark khttpd-storm
 check khttpd/storm "$BIN/itest" storm --addr $ADDR --proto http --secs "${STORM_SECS:-3}" --clients 32 ${SEED:+--seed "$SEED"}
 check khttpd/connections_all_closed wait_idle khttpd_rs 15
 check khttpd/counters_balance counters_balance khttpd_rs
+check khttpd/latency_histograms latency_sane khttpd_rs 100
 check khttpd/counters_count_requests eval 'counter_at_least khttpd_rs requests 101 && counter_at_least khttpd_rs responses_4xx 11'
 # Per-request problems are counted, not logged: the storm made fewer than 20 log lines.
 check khttpd/errors_rate_limited eval "n=\$(dmesg | awk '/ktcp-rs test mark: khttpd-storm/ { on = 1; n = 0 } on && /khttpd_rs/ { n++ } END { print n + 0 }'); echo \"\$n lines\"; [ \$n -lt 20 ]"

@@ -199,6 +199,20 @@ totals() {
     (s == "" || $2 == s) && $1 == "skip" { k++ } END { printf "%d passed, %d failed, %d skipped\n", p, f, k }' "$COUNTS"
 }
 
+# latency_sane MODULE N: the module's debugfs `latency` table has its three histograms, each
+# with at least N samples and ordered percentiles (0 < p50 <= p90 <= p99 <= p99.9 <= max).
+latency_sane() {
+  local name count p50 p90 p99 p999 max n=0
+  while read -r name count p50 p90 p99 p999 max; do
+    [ "$name" = ns ] && continue
+    n=$((n + 1))
+    echo "note: latency $name: count $count, p50 $p50 ns, p90 $p90, p99 $p99, p99.9 $p999, max $max"
+    [ "$count" -ge "$2" ] && [ "$p50" -gt 0 ] && [ "$p50" -le "$p90" ] && [ "$p90" -le "$p99" ] &&
+      [ "$p99" -le "$p999" ] && [ "$p999" -le "$max" ] || { echo "$name: not a sane histogram"; return 1; }
+  done <"$D/$1/latency"
+  [ $n = 3 ] || { echo "$n histograms, want 3"; return 1; }
+}
+
 # counter MODULE COUNTER: a debugfs counter, in REPLY.
 counter() { read -r REPLY <"$D/$1/$2"; }
 

@@ -8,6 +8,7 @@
 
 pub(crate) mod date;
 pub(crate) mod head;
+pub(crate) mod histogram;
 pub(crate) mod http;
 mod lex;
 pub(crate) mod listing;

@@ -25,6 +25,8 @@ mod head_props;
 #[cfg(test)]
 mod head_tests;
 #[cfg(test)]
+mod histogram_tests;
+#[cfg(test)]
 mod http_props;
 #[cfg(test)]
 mod http_tests;
