@@ -14,9 +14,9 @@
 
 use crate::{
     helpers::{
-        ktcp_kern_path_dir, ktcp_override_creds, ktcp_path_lookup_beneath, ktcp_path_mode,
-        ktcp_path_permission, ktcp_put_cred, ktcp_revert_creds, ktcp_splice_to_socket,
-        ktcp_unprivileged_cred,
+        ktcp_get_file, ktcp_kern_path_dir, ktcp_override_creds, ktcp_path_lookup_beneath,
+        ktcp_path_mode, ktcp_path_permission, ktcp_put_cred, ktcp_revert_creds,
+        ktcp_splice_to_socket, ktcp_unprivileged_cred,
     },
     net::Stream,
 };
@@ -161,6 +161,7 @@ impl Root {
 }
 
 /// What `stat` tells about an open file.
+#[derive(Clone, Copy)]
 pub(crate) struct Meta {
     /// Size in bytes.
     pub(crate) size: u64,
@@ -185,6 +186,15 @@ pub(crate) struct File {
 unsafe impl Send for File {}
 
 impl File {
+    /// Another reference to the same open file (its position is never used: reads are
+    /// positional), released on its own drop.
+    pub(crate) fn clone_ref(&self) -> File {
+        // SAFETY: the file is open (type invariant); `get_file` takes a new reference.
+        unsafe { ktcp_get_file(self.ptr.as_ptr()) };
+        // INVARIANT: the reference just taken is owned by the new value.
+        File { ptr: self.ptr }
+    }
+
     /// Size, modification time and type.
     pub(crate) fn stat(&self) -> Result<Meta> {
         // SAFETY: an all-zero `struct kstat` is a valid output slot.

@@ -238,6 +238,11 @@ unsigned int ktcp_path_mode(const struct path *path)
 }
 
 /* May the current credentials access the inode at @path as @mask (MAY_READ, MAY_EXEC)? */
+void ktcp_get_file(struct file *file)
+{
+	get_file(file);
+}
+
 int ktcp_path_permission(const struct path *path, int mask)
 {
 	return inode_permission(mnt_idmap(path->mnt), d_inode(path->dentry), mask);

@@ -54,6 +54,7 @@ int ktcp_path_lookup_beneath(const struct path *root, const char *name, struct p
 int ktcp_kern_path_dir(const char *name, struct path *out);
 unsigned int ktcp_path_mode(const struct path *path);
 int ktcp_path_permission(const struct path *path, int mask);
+void ktcp_get_file(struct file *file);
 const struct cred *ktcp_unprivileged_cred(u32 uid, u32 gid);
 void ktcp_put_cred(const struct cred *cred);
 const struct cred *ktcp_override_creds(const struct cred *cred);

@@ -73,6 +73,7 @@ extern "C" {
         dir: *mut bindings::dentry,
         value: *mut u64,
     );
+    pub(crate) fn ktcp_get_file(file: *mut bindings::file);
     pub(crate) fn ktcp_debugfs_text(
         name: *const c_char,
         dir: *mut bindings::dentry,

@@ -491,6 +491,10 @@ impl Session for Http {
         add(c_str!("responses_5xx"), &c.responses_5xx);
         add(c_str!("bytes_sent"), &c.bytes_sent);
         add(c_str!("bytes_spliced"), &c.bytes_spliced);
+        if let Some(docroot) = &shared.docroot {
+            add(c_str!("file_cache_hits"), &docroot.cache.hits);
+            add(c_str!("file_cache_misses"), &docroot.cache.misses);
+        }
         add(c_str!("errors"), &c.errors);
     }
 }

@@ -13,6 +13,7 @@ mod budget;
 mod clock;
 mod conn;
 mod debugfs;
+mod file_cache;
 mod fs;
 mod helpers;
 mod httpd;
@@ -31,6 +32,7 @@ mod stats;
 mod thread;
 
 use budget::BufferBudget;
+use file_cache::FileCache;
 use httpd::{Http, HttpShared};
 use params::{in_range, Params};
 use respond::Docroot;
@@ -70,6 +72,7 @@ fn open_docroot(params: &Params) -> Result<Option<Docroot>> {
     Ok(Some(Docroot {
         root,
         dotfiles: raw.dotfiles,
+        cache: FileCache::new()?,
     }))
 }
 

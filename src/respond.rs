@@ -9,6 +9,7 @@
 use crate::{
     budget::BufferBudget,
     clock,
+    file_cache::FileCache,
     fs::{File, Meta, Root},
     proto::{
         date::{format_http_date, parse_http_date},
@@ -40,6 +41,15 @@ pub(crate) struct Docroot {
     pub(crate) root: Root,
     /// Serve and list names starting with `.`.
     pub(crate) dotfiles: bool,
+    /// Files opened recently under the root.
+    pub(crate) cache: Arc<FileCache>,
+}
+
+impl Docroot {
+    /// `name` under the root, opened (or from the cache), and what `stat` says of it.
+    fn open(&self, name: &CStr) -> Result<(File, Meta)> {
+        self.cache.open(&self.root, name)
+    }
 }
 
 /// How a request was answered.
@@ -233,18 +243,14 @@ fn serve_path(
     out: &mut SendQueue,
     name: &mut [u8],
 ) -> Status {
-    let (len, trailing_slash, file) = match resolve(ex, name) {
+    let (len, trailing_slash, opened) = match resolve(ex, name) {
         Ok(r) if r.hidden && !docroot.dotfiles => return error(ex, out, Status::NotFound),
-        Ok(r) => (r.len, r.trailing_slash, docroot.root.open(r.cname)),
+        Ok(r) => (r.len, r.trailing_slash, docroot.open(r.cname)),
         Err(e) => return error(ex, out, e.status()),
     };
-    let file = match file {
-        Ok(file) => file,
+    let (file, meta) = match opened {
+        Ok(opened) => opened,
         Err(e) => return error(ex, out, lookup_status(e)),
-    };
-    let meta = match file.stat() {
-        Ok(meta) => meta,
-        Err(_) => return error(ex, out, Status::InternalServerError),
     };
     if meta.is_file {
         if trailing_slash {
@@ -263,14 +269,11 @@ fn serve_path(
     // `name` is "dir" (or "."): try "dir/index.html". Only a missing index shows the
     // listing: an index that may not be read must not reveal the names beside it.
     if let Some(index) = index_name(name, len) {
-        match docroot.root.open(index) {
-            Ok(index_file) => match index_file.stat() {
-                Ok(index_meta) if index_meta.is_file => {
-                    return serve_file(ex, out, index_file, &index_meta, HTML)
-                }
-                Ok(_) => {}
-                Err(_) => return error(ex, out, Status::InternalServerError),
-            },
+        match docroot.open(index) {
+            Ok((index_file, index_meta)) if index_meta.is_file => {
+                return serve_file(ex, out, index_file, &index_meta, HTML)
+            }
+            Ok(_) => {}
             Err(e) if lookup_status(e) == Status::NotFound => {}
             Err(e) => return error(ex, out, lookup_status(e)),
         }

@@ -2,7 +2,7 @@
 # khttpd_rs guest tests: every behaviour of the khttpd_rs issue, against the real module.
 # STORM_SECS, CYCLES, BIG_MIB, SEED, JOBS: see README.
 source "$(dirname "$0")/lib.sh"
-plan 28
+plan 29
 KO=$MODDIR/khttpd_rs.ko
 ADDR=127.0.0.1:8081
 WWW=/tmp/ktcp-www OUTSIDE=/tmp/ktcp-outside
@@ -18,6 +18,17 @@ WWW=/tmp/ktcp-www OUTSIDE=/tmp/ktcp-outside
 mkdir -p $WWW/fs/tmpfs $WWW/fs/shared
 mount -t tmpfs -o size=32m ktcp-zc $WWW/fs/tmpfs && cp $WWW/big.bin $WWW/fs/tmpfs/ &&
   mount --bind "$BIN" $WWW/fs/shared || { echo "khttpd.sh: cannot mount beneath $WWW/fs"; exit 1; }
+# file_cache_hits: five GETs of one file in a row (one curl, one connection, well within the
+# cache's 1 s): at least the last four are answered from the open-file cache.
+file_cache_hits() {
+  local before args=() i
+  counter khttpd_rs file_cache_hits; before=$REPLY
+  for ((i = 0; i < 5; i++)); do ((i)) && args+=(--next); args+=(-sf -o /dev/null http://$ADDR/b.txt); done
+  curl "${args[@]}" || { echo "curl failed"; return 1; }
+  counter khttpd_rs file_cache_hits
+  echo "note: file_cache_hits grew by $((REPLY - before)) over 5 GETs"
+  [ $((REPLY - before)) -ge 4 ]
+}
 # spliced_fetch URL FILE...: one curl fetches each URL into a file equal to its FILE, and the
 # module's bytes_spliced counter grows by at least their total size (no copy on any of them).
 spliced_fetch() {
@@ -68,6 +79,7 @@ read -rN 6 head6 <$WWW/a.txt
 check khttpd/curl_file eval "[ '${codes[0]:-}' = 200 ] && cmp $TMPD/file $WWW/a.txt"
 check khttpd/curl_range eval "[ '${codes[1]:-}' = 206 ] && [ \"\$(<$TMPD/range)\" = '${head6:2:4}' ]"
 check khttpd/ipv4_loopback_range eval "[ '${codes[2]:-}' = 200 ]"
+check khttpd/file_cache_hits file_cache_hits
 check khttpd/zero_copy_used counter_at_least khttpd_rs bytes_spliced $((${BIG_MIB:-8} << 20))
 check khttpd/zero_copy_tmpfs_and_shared_fs spliced_fetch http://$ADDR/fs/tmpfs/big.bin $WWW/fs/tmpfs/big.bin \
   http://$ADDR/fs/shared/itest "$BIN/itest"

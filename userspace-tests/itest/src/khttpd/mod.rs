@@ -3,6 +3,7 @@
 
 mod conditional;
 mod errors;
+mod file_cache;
 mod files;
 mod protocol;
 mod timeouts;
@@ -34,6 +35,7 @@ pub fn suite(c: &Http) -> Vec<Test<Http>> {
     tests.extend(files::tests());
     tests.extend(conditional::tests());
     tests.extend(zerocopy::tests());
+    tests.extend(file_cache::tests());
     tests
 }
 
