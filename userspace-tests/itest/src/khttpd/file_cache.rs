@@ -13,7 +13,11 @@ use crate::report::{test, Test, TestResult};
 const SEEN_WITHIN: Duration = Duration::from_millis(2500);
 
 pub fn tests() -> Vec<Test<Http>> {
-    vec![test("file_cache_sees_replace_chmod_remove", 30, changes_seen)]
+    vec![test(
+        "file_cache_sees_replace_chmod_remove",
+        30,
+        changes_seen,
+    )]
 }
 
 /// GET `target` until `ok` accepts the answer (status, body), or SEEN_WITHIN passes.
@@ -49,9 +53,13 @@ fn changes_seen(c: &Http) -> TestResult {
     };
     let result = (|| {
         write("first version\n")?;
-        until(c, &target, "the first version", |s, b| s == 200 && b == b"first version\n")?;
-        // Twice more, so that the file is in the cache.
-        until(c, &target, "cached", |s, b| s == 200 && b == b"first version\n")?;
+        until(c, &target, "the first version", |s, b| {
+            s == 200 && b == b"first version\n"
+        })?;
+        // Once more: now from the cache.
+        until(c, &target, "cached", |s, b| {
+            s == 200 && b == b"first version\n"
+        })?;
         write("second version, longer\n")?;
         until(c, &target, "the replaced file", |s, b| {
             s == 200 && b == b"second version, longer\n"
