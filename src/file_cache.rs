@@ -106,7 +106,7 @@ impl FileCache {
             let mut slots = self.slots.lock();
             slots
                 .get_mut(slot)
-                .and_then(|s| core::mem::replace(s, Some(entry)))
+                .and_then(|s| s.replace(entry))
         };
     }
 }
