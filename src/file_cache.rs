@@ -104,9 +104,7 @@ impl FileCache {
         // The entry replaced is released after the lock is dropped.
         let _old = {
             let mut slots = self.slots.lock();
-            slots
-                .get_mut(slot)
-                .and_then(|s| s.replace(entry))
+            slots.get_mut(slot).and_then(|s| s.replace(entry))
         };
     }
 }
