@@ -23,6 +23,7 @@ use crate::{
     clock::{self, Deadline, NEVER},
     latency::{Latency, Metric},
     net::{Stream, Wake, WatchedStream},
+    params::Tunable,
     queue::OwnedQueue,
 };
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -80,6 +81,9 @@ pub(crate) trait Session: Sized + Send + 'static {
 
     /// Lists the protocol's own counters, for the debugfs directory.
     fn counters<'a>(shared: &'a Self::Shared, add: &mut dyn FnMut(&'static CStr, &'a AtomicU64));
+
+    /// Housekeeping of the shared state, from the accept thread every sweep (500 ms).
+    fn sweep_shared(_shared: &Self::Shared) {}
 }
 
 /// Connection counters; `accepted == closed + active` at every quiescent point.
@@ -168,7 +172,7 @@ pub(crate) struct Core<S: Session> {
     queue: Arc<OwnedQueue>,
     #[pin]
     table: Mutex<Table<S>>,
-    max_connections: usize,
+    max_connections: Tunable,
     /// Connection counters.
     pub(crate) stats: Stats,
     /// Latency histograms.
@@ -185,7 +189,7 @@ impl<S: Session> Core<S> {
     /// The core of a server queueing on `queue`.
     pub(crate) fn new(
         queue: Arc<OwnedQueue>,
-        max_connections: usize,
+        max_connections: Tunable,
         shared: S::Shared,
         latency: Latency,
     ) -> impl PinInit<Self, Error> {
@@ -249,7 +253,8 @@ impl<S: Session> Core<S> {
         if table.closing {
             return Err(EBUSY);
         }
-        let admission = if table.served < self.max_connections {
+        let max = usize::try_from(self.max_connections.get()).unwrap_or(0);
+        let admission = if table.served < max {
             Admission::Served
         } else if table.refused < REFUSED_LINGERING_MAX {
             Admission::Refused
@@ -293,6 +298,8 @@ impl<S: Session> Core<S> {
                 conn.schedule();
             }
         }
+        drop(table);
+        S::sweep_shared(&self.shared);
     }
 
     /// Refuses new connections and closes every live one; returns how many it closed (not

@@ -8,6 +8,7 @@ use crate::{
     conn::{Session, Step},
     latency::{Latency, Metric},
     net::Stream,
+    params::Tunable,
     pool::Pool,
 };
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -27,8 +28,9 @@ const POOL_BUFFERS: usize = 64;
 
 /// What all echo connections share: the idle timeout and the counters.
 pub(crate) struct EchoShared {
-    /// A connection that moves no byte for this long is closed (0: never).
-    idle_ms: u32,
+    /// A connection that moves no byte for this many seconds is closed (0: never; writable
+    /// at run time).
+    idle: Tunable,
     /// Bytes echoed back.
     bytes: AtomicU64,
     /// Connections closed on a socket error (reset, ...) rather than a clean EOF.
@@ -38,10 +40,10 @@ pub(crate) struct EchoShared {
 }
 
 impl EchoShared {
-    /// Shared state closing connections idle for `idle_ms` (0: never).
-    pub(crate) fn new(idle_ms: u32) -> Result<Self> {
+    /// Shared state closing connections idle for `idle` seconds (0: never).
+    pub(crate) fn new(idle: Tunable) -> Result<Self> {
         Ok(Self {
-            idle_ms,
+            idle,
             bytes: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             pool: Pool::new(POOL_BUFFERS)?,
@@ -71,7 +73,7 @@ impl Echo {
             match stream.send(rest, false) {
                 Ok(n) => {
                     self.sent += n;
-                    self.idle_until = clock::after_ms(shared.idle_ms);
+                    self.idle_until = clock::after_ms(shared.idle.secs_as_ms());
                     shared.bytes.fetch_add(n as u64, Ordering::Relaxed);
                     lat.record_since(Metric::FirstByte, core::mem::take(&mut self.accepted_at));
                 }
@@ -117,7 +119,7 @@ impl Session for Echo {
             buf: None,
             len: 0,
             sent: 0,
-            idle_until: clock::after_ms(shared.idle_ms),
+            idle_until: clock::after_ms(shared.idle.secs_as_ms()),
             accepted_at: clock::ns(),
             received_at: 0,
         }
@@ -136,7 +138,7 @@ impl Session for Echo {
                 Ok(0) => return Step::Close,
                 Ok(n) => {
                     budget = budget.saturating_sub(n);
-                    self.idle_until = clock::after_ms(shared.idle_ms);
+                    self.idle_until = clock::after_ms(shared.idle.secs_as_ms());
                     self.received_at = clock::ns();
                 }
                 Err(e) if e == EAGAIN => {

@@ -8,8 +8,9 @@
 //! again (with the root's unprivileged credential), so a replaced, removed, re-permissioned
 //! or changed file is seen within that time, as nginx's `open_file_cache_valid` does. The
 //! table is direct-mapped: a name's slot holds the last file opened under it or under a name
-//! with the same hash. Directories are never cached. Every file is released when the cache
-//! drops (at unload).
+//! with the same hash. Directories are never cached. An expired entry is released by the next
+//! miss on its slot or by the server's sweep (every 500 ms), so a removed file's space is
+//! freed within about 1.5 s; everything left is released when the cache drops (at unload).
 
 use crate::{
     clock::{self, Deadline},
@@ -71,15 +72,24 @@ impl FileCache {
     pub(crate) fn open(&self, root: &Root, name: &CStr) -> Result<(File, Meta)> {
         let key = name.as_bytes_with_nul();
         let slot = fnv1a(key) % SLOTS;
-        {
-            let slots = self.slots.lock();
-            if let Some(Some(e)) = slots.get(slot) {
-                if e.name.as_slice() == key && clock::now() < e.until {
-                    self.hits.fetch_add(1, Ordering::Relaxed);
-                    return Ok((e.file.clone_ref(), e.meta));
+        let expired = {
+            let mut slots = self.slots.lock();
+            let Some(s) = slots.get_mut(slot) else {
+                return Err(EINVAL);
+            };
+            match s {
+                Some(e) if clock::now() < e.until => {
+                    if e.name.as_slice() == key {
+                        self.hits.fetch_add(1, Ordering::Relaxed);
+                        return Ok((e.file.clone_ref(), e.meta));
+                    }
+                    None
                 }
+                // Expired: released (after the lock) whatever the new open gives.
+                _ => s.take(),
             }
-        }
+        };
+        drop(expired);
         self.misses.fetch_add(1, Ordering::Relaxed);
         let file = root.open(name)?;
         let meta = file.stat()?;
@@ -87,6 +97,18 @@ impl FileCache {
             self.insert(slot, key, &file, meta);
         }
         Ok((file, meta))
+    }
+
+    /// Releases every expired entry (their files are closed).
+    pub(crate) fn purge_expired(&self) {
+        let now = clock::now();
+        let mut slots = self.slots.lock();
+        for s in slots.iter_mut() {
+            if s.as_ref().is_some_and(|e| now >= e.until) {
+                // fput() from here only queues the final release: fine under the mutex.
+                drop(s.take());
+            }
+        }
     }
 
     /// Caches `file` under `key` in `slot` (best effort: without memory, nothing is cached).

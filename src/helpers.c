@@ -9,6 +9,7 @@
 #include <linux/debugfs.h>
 #include <linux/err.h>
 #include <linux/fs.h>
+#include <linux/fsnotify.h>
 #include <linux/jiffies.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
@@ -83,8 +84,8 @@ static int splice_to_sock_actor(struct pipe_inode_info *pipe, struct splice_desc
 		if (ret <= 0)
 			goto out;
 		sent += ret;
-		/* Drop what the socket took from the front of the pipe. */
-		for (size_t left = ret; left;) {
+		/* Drop what the socket took from the front of the pipe, and empty buffers. */
+		for (size_t left = ret; !pipe_empty(pipe->head, pipe->tail);) {
 			struct pipe_buffer *buf = &pipe->bufs[pipe->tail & mask];
 
 			if (left < buf->len) {
@@ -115,9 +116,15 @@ ssize_t ktcp_splice_to_socket(struct file *in, loff_t *pos, struct socket *sock,
 	};
 	ssize_t ret;
 
+	/* What read() checks too (kernel_read does): LSM, fanotify permission events, range. */
+	ret = rw_verify_area(READ, in, pos, len);
+	if (ret)
+		return ret;
 	ret = splice_direct_to_actor(in, &sd, splice_to_sock_actor);
-	if (ret > 0)
+	if (ret > 0) {
 		*pos = sd.pos;
+		fsnotify_access(in);
+	}
 	return ret;
 }
 

@@ -35,6 +35,15 @@ pub(crate) struct RawParams {
     pub(crate) defer_accept: c_int,
 }
 
+/// `struct ktcp_live` of `params.h`: where the run-time writable parameters live.
+#[repr(C)]
+pub(crate) struct RawLive {
+    pub(crate) max_connections: *const c_int,
+    pub(crate) idle_timeout: *const c_int,
+    pub(crate) keepalive_timeout: *const c_int,
+    pub(crate) header_timeout: *const c_int,
+}
+
 // Each module calls the subset it needs. The bindgen structs are only ever passed by pointer,
 // and C sees them complete; some contain an empty struct (`mod_arch_specific`), which the
 // `improper_ctypes` lint flags even behind a pointer.
@@ -95,5 +104,6 @@ extern "C" {
     pub(crate) fn ktcp_revert_creds(old: *const bindings::cred);
 
     pub(crate) fn ktcp_params_get(params: *mut RawParams);
+    pub(crate) fn ktcp_live_params(live: *mut RawLive);
     pub(crate) fn ktcp_params_layout() -> *const usize;
 }

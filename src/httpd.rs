@@ -16,6 +16,7 @@ use crate::{
     conn::{Session, Step},
     latency::{Latency, Metric},
     net::Stream,
+    params::Tunable,
     pool::Pool,
     proto::{
         head::HeadParser,
@@ -84,10 +85,11 @@ impl HttpCounters {
 pub(crate) struct HttpShared {
     /// What is served; `None` is hello mode.
     pub(crate) docroot: Option<Docroot>,
-    /// Idle keep-alive connections close after this (0: never).
-    pub(crate) keepalive_ms: u32,
-    /// A request head must arrive within this after its first byte (0: no limit).
-    pub(crate) header_ms: u32,
+    /// Seconds after which idle keep-alive connections close (0: never; writable at run time).
+    keepalive: Tunable,
+    /// Seconds within which a request head must arrive after its first byte (0: no limit;
+    /// writable at run time).
+    header: Tunable,
     /// Pays for the buffers of busy connections and for listings.
     pub(crate) budget: Arc<BufferBudget>,
     /// Buffers of connections that went idle, for the next busy one.
@@ -99,14 +101,14 @@ impl HttpShared {
     /// Shared state for a server serving `docroot` (or hello mode).
     pub(crate) fn new(
         docroot: Option<Docroot>,
-        keepalive_ms: u32,
-        header_ms: u32,
+        keepalive: Tunable,
+        header: Tunable,
         budget: Arc<BufferBudget>,
     ) -> Result<Self> {
         Ok(Self {
             docroot,
-            keepalive_ms,
-            header_ms,
+            keepalive,
+            header,
             budget,
             pool: Pool::new(POOL_BUFFERS)?,
             counters: HttpCounters::default(),
@@ -131,9 +133,19 @@ impl HttpShared {
         self.pool.put(bufs);
     }
 
+    /// The keep-alive timeout now, in ms (0: never).
+    fn keepalive_ms(&self) -> u32 {
+        self.keepalive.secs_as_ms()
+    }
+
+    /// The header timeout now, in ms (0: no limit).
+    fn header_ms(&self) -> u32 {
+        self.header.secs_as_ms()
+    }
+
     /// How long a response may wait for the client to read before the connection is dropped.
     fn stall_ms(&self) -> u32 {
-        self.keepalive_ms.max(self.header_ms).max(10_000)
+        self.keepalive_ms().max(self.header_ms()).max(10_000)
     }
 }
 
@@ -243,7 +255,7 @@ impl Http {
                 self.parser.reset();
                 bufs.consume(head_len);
                 self.head_deadline = if bufs.start < bufs.end {
-                    clock::after_ms(shared.header_ms)
+                    clock::after_ms(shared.header_ms())
                 } else {
                     NEVER
                 };
@@ -335,7 +347,7 @@ impl Http {
                 Ok(0) => return (Step::Close, false),
                 Ok(n) => {
                     if self.discard == 0 && self.head_deadline == NEVER {
-                        self.head_deadline = clock::after_ms(shared.header_ms);
+                        self.head_deadline = clock::after_ms(shared.header_ms());
                     }
                     if self.discard > 0 {
                         self.stall_deadline = clock::after_ms(shared.stall_ms());
@@ -346,7 +358,7 @@ impl Http {
                 Err(e) if e == EAGAIN => {
                     if bufs.start == bufs.end && self.discard == 0 {
                         // Idle on keep-alive: give the buffers back.
-                        return (Step::Wait(clock::after_ms(shared.keepalive_ms)), true);
+                        return (Step::Wait(clock::after_ms(shared.keepalive_ms())), true);
                     }
                     let deadline = if self.discard > 0 {
                         if self.stall_deadline == NEVER {
@@ -356,7 +368,7 @@ impl Http {
                     } else {
                         // Part of a head is buffered (left after a body, say): its time runs.
                         if self.head_deadline == NEVER {
-                            self.head_deadline = clock::after_ms(shared.header_ms);
+                            self.head_deadline = clock::after_ms(shared.header_ms());
                         }
                         self.head_deadline
                     };
@@ -401,7 +413,7 @@ impl Session for Http {
                     return match stream.has_input() {
                         Ok(true) => Self::refuse_busy(stream, shared),
                         Ok(false) => Step::Close,
-                        Err(e) if e == EAGAIN => Step::Wait(clock::after_ms(shared.keepalive_ms)),
+                        Err(e) if e == EAGAIN => Step::Wait(clock::after_ms(shared.keepalive_ms())),
                         Err(_) => Step::Close,
                     };
                 };
@@ -480,6 +492,12 @@ impl Session for Http {
             let _ = stream.send(buf.get(..n).unwrap_or_default(), false);
         }
         shared.counters.count(Status::ServiceUnavailable);
+    }
+
+    fn sweep_shared(shared: &HttpShared) {
+        if let Some(docroot) = &shared.docroot {
+            docroot.cache.purge_expired();
+        }
     }
 
     fn counters<'a>(shared: &'a HttpShared, add: &mut dyn FnMut(&'static CStr, &'a AtomicU64)) {

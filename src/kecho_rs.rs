@@ -48,13 +48,14 @@ impl kernel::Module for KechoRs {
         let params = Params::read()?;
         let config = params.server_config(c_str!("kecho_rs"))?;
         let idle_s = in_range("idle_timeout", params.raw().idle_timeout, 0, 86400)? as u32;
-        let server = Server::start(&config, EchoShared::new(idle_s * 1000)?)?;
+        let idle = params::Live::get()?.idle_timeout.ok_or(EINVAL)?;
+        let server = Server::start(&config, EchoShared::new(idle)?)?;
         pr_info!(
             "listening on port {} (backlog {}, {} workqueue, max {} connections, idle timeout {} s)\n",
             config.port,
             config.backlog,
             if config.bound { "bound" } else { "unbound" },
-            config.max_connections,
+            config.max_connections.get(),
             idle_s
         );
         Ok(Self { _server: server })

@@ -4,12 +4,17 @@
 
 KTCP_SERVER_PARAMS(12345, "is closed")
 
-static int idle_timeout = 300;
-module_param(idle_timeout, int, 0444);
-MODULE_PARM_DESC(idle_timeout, "seconds a silent client stays connected, 0-86400 (0: forever; default 300)");
+KTCP_LIVE_INT(idle_timeout, 300, 0, 86400,
+	      "seconds a silent client stays connected, 0-86400 (0: forever; default 300; writable at run time)");
 
 void ktcp_params_get(struct ktcp_params *p)
 {
 	ktcp_server_params_get(p);
 	p->idle_timeout = idle_timeout;
+}
+
+void ktcp_live_params(struct ktcp_live *l)
+{
+	*l = (struct ktcp_live){ .max_connections = &max_connections,
+				 .idle_timeout = &idle_timeout };
 }

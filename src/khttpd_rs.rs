@@ -34,7 +34,7 @@ mod thread;
 use budget::BufferBudget;
 use file_cache::FileCache;
 use httpd::{Http, HttpShared};
-use params::{in_range, Params};
+use params::{in_range, Live, Params};
 use respond::Docroot;
 use server::Server;
 
@@ -81,7 +81,7 @@ impl kernel::Module for KhttpdRs {
         let params = Params::read()?;
         let mut config = params.server_config(c_str!("khttpd_rs"))?;
         let raw = params.raw();
-        config.defer_accept_s = in_range("defer_accept", raw.defer_accept, 0, 3600)? as u32;
+        config.defer_accept_s = in_range("defer_accept", raw.defer_accept, 0, 60)? as u32;
         let keepalive_s = in_range("keepalive_timeout", raw.keepalive_timeout, 0, 3600)? as u32;
         let header_s = in_range("header_timeout", raw.header_timeout, 0, 3600)? as u32;
         let buffer_mib = in_range("buffer_mib", raw.buffer_mib, 1, 65536)? as usize;
@@ -92,7 +92,13 @@ impl kernel::Module for KhttpdRs {
             c_str!("hello mode")
         };
         let budget = BufferBudget::new(buffer_mib << 20)?;
-        let shared = HttpShared::new(docroot, keepalive_s * 1000, header_s * 1000, budget)?;
+        let live = Live::get()?;
+        let shared = HttpShared::new(
+            docroot,
+            live.keepalive_timeout.ok_or(EINVAL)?,
+            live.header_timeout.ok_or(EINVAL)?,
+            budget,
+        )?;
         let server = Server::start(&config, shared)?;
         pr_info!(
             "listening on port {} ({}, keepalive {} s, header {} s, {} MiB of buffers, {} workqueue)\n",

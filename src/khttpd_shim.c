@@ -8,13 +8,11 @@ static char *root = "";
 module_param(root, charp, 0444);
 MODULE_PARM_DESC(root, "directory to serve; empty: hello mode, a fixed body for every GET");
 
-static int keepalive_timeout = 30;
-module_param(keepalive_timeout, int, 0444);
-MODULE_PARM_DESC(keepalive_timeout, "seconds an idle keep-alive connection stays open, 0-3600 (0: forever; default 30)");
+KTCP_LIVE_INT(keepalive_timeout, 30, 0, 3600,
+	      "seconds an idle keep-alive connection stays open, 0-3600 (0: forever; default 30; writable at run time)");
 
-static int header_timeout = 10;
-module_param(header_timeout, int, 0444);
-MODULE_PARM_DESC(header_timeout, "seconds a request head may take to arrive, 0-3600 (0: forever; default 10)");
+KTCP_LIVE_INT(header_timeout, 10, 0, 3600,
+	      "seconds a request head may take to arrive, 0-3600 (0: forever; default 10; writable at run time)");
 
 static int uid = 65534;
 module_param(uid, int, 0444);
@@ -34,7 +32,7 @@ MODULE_PARM_DESC(buffer_mib, "MiB of request/response buffers all connections ma
 
 static int defer_accept;
 module_param(defer_accept, int, 0444);
-MODULE_PARM_DESC(defer_accept, "seconds the kernel holds a new connection until its first bytes arrive (TCP_DEFER_ACCEPT), 0-3600 (default 0: off)");
+MODULE_PARM_DESC(defer_accept, "seconds the kernel holds a new connection until its first bytes arrive (TCP_DEFER_ACCEPT), 0-60 (default 0: off)");
 
 void ktcp_params_get(struct ktcp_params *p)
 {
@@ -47,4 +45,11 @@ void ktcp_params_get(struct ktcp_params *p)
 	p->dotfiles = dotfiles;
 	p->buffer_mib = buffer_mib;
 	p->defer_accept = defer_accept;
+}
+
+void ktcp_live_params(struct ktcp_live *l)
+{
+	*l = (struct ktcp_live){ .max_connections = &max_connections,
+				 .keepalive_timeout = &keepalive_timeout,
+				 .header_timeout = &header_timeout };
 }

@@ -33,7 +33,7 @@ const PER_CPU: usize = (METRICS * PER_METRIC).div_ceil(8) * 8;
 /// The histograms of every possible CPU, side by side.
 pub(crate) struct Latency {
     // INVARIANT: `counters.len() == cpus * PER_CPU`, `cpus >= 1`.
-    counters: KVec<AtomicU64>,
+    counters: KVVec<AtomicU64>,
     cpus: usize,
 }
 
@@ -42,7 +42,8 @@ impl Latency {
     pub(crate) fn new() -> Result<Self> {
         let cpus = clock::possible_cpus().max(1);
         let len = cpus.checked_mul(PER_CPU).ok_or(ENOMEM)?;
-        let mut counters = KVec::with_capacity(len, GFP_KERNEL)?;
+        // Some KiB per possible CPU: virtually contiguous, never a high-order allocation.
+        let mut counters = KVVec::with_capacity(len, GFP_KERNEL)?;
         for _ in 0..len {
             counters.push(AtomicU64::new(0), GFP_KERNEL)?;
         }
@@ -78,7 +79,8 @@ impl Latency {
             "{:<22} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}",
             "ns", "count", "p50", "p90", "p99", "p99.9", "max"
         )?;
-        let mut sum = [0u64; BUCKETS];
+        // On the heap: 2 KiB is too much for the stack of a read().
+        let mut sum = KVec::from_elem(0u64, BUCKETS, GFP_KERNEL).map_err(|_| core::fmt::Error)?;
         for (m, name) in NAMES.iter().enumerate() {
             sum.iter_mut().for_each(|c| *c = 0);
             let mut max = 0;

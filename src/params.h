@@ -7,8 +7,12 @@
 #ifndef KTCP_PARAMS_H
 #define KTCP_PARAMS_H
 
+#include <linux/compiler.h>
+#include <linux/kernel.h>
+#include <linux/printk.h>
 #include <linux/moduleparam.h>
 #include <linux/stddef.h>
+#include <linux/sysfs.h>
 #include <linux/types.h>
 
 struct ktcp_params {
@@ -32,6 +36,61 @@ struct ktcp_params {
 
 /* Fills @p with the values given at insmod (defaults for what the module does not have). */
 void ktcp_params_get(struct ktcp_params *p);
+
+/*
+ * The parameters that may change while the module runs (mode 0644): where their current
+ * values live, read by the Rust side each time it needs one. NULL for what a module lacks.
+ */
+struct ktcp_live {
+	const int *max_connections;
+	const int *idle_timeout;
+	const int *keepalive_timeout;
+	const int *header_timeout;
+};
+void ktcp_live_params(struct ktcp_live *l);
+
+/*
+ * A run-time writable int parameter with a range: a write outside it (or not a number) fails
+ * with -EINVAL and changes nothing, at insmod and through sysfs alike.
+ */
+struct ktcp_int_range {
+	int *value;
+	int min;
+	int max;
+};
+
+static inline int ktcp_param_set_range(const char *val, const struct kernel_param *kp)
+{
+	const struct ktcp_int_range *r = kp->arg;
+	int v, err = kstrtoint(val, 0, &v);
+
+	if (!err && (v < r->min || v > r->max))
+		err = -EINVAL;
+	if (err) {
+		pr_err_ratelimited(KBUILD_MODNAME ": invalid %s: must be a number in %d..=%d\n",
+				   kp->name, r->min, r->max);
+		return -EINVAL;
+	}
+	WRITE_ONCE(*r->value, v);
+	return 0;
+}
+
+static inline int ktcp_param_get_range(char *buf, const struct kernel_param *kp)
+{
+	const struct ktcp_int_range *r = kp->arg;
+
+	return sysfs_emit(buf, "%d\n", READ_ONCE(*r->value));
+}
+
+#define KTCP_LIVE_INT(name, def, lo, hi, desc)                                               \
+	static int name = def;                                                              \
+	static const struct kernel_param_ops name##_ops = {                                 \
+		.set = ktcp_param_set_range,                                                \
+		.get = ktcp_param_get_range,                                                \
+	};                                                                                  \
+	static struct ktcp_int_range name##_range = { &name, lo, hi };                      \
+	module_param_cb(name, &name##_ops, &name##_range, 0644);                            \
+	MODULE_PARM_DESC(name, desc)
 /* The offset of every field of struct ktcp_params in declaration order, then its size. */
 const size_t *ktcp_params_layout(void);
 
@@ -48,10 +107,9 @@ const size_t *ktcp_params_layout(void);
 	static bool bench;                                                                  \
 	module_param(bench, bool, 0444);                                                    \
 	MODULE_PARM_DESC(bench, "per-CPU bound workqueue instead of unbound (default N)");  \
-	static int max_connections = 65536;                                                 \
-	module_param(max_connections, int, 0444);                                           \
-	MODULE_PARM_DESC(max_connections, "live connections above which a client " refusal  \
-			 ", 1-1000000 (default 65536)");                                    \
+	KTCP_LIVE_INT(max_connections, 65536, 1, 1000000,                                   \
+		      "live connections above which a client " refusal                      \
+		      ", 1-1000000 (default 65536; writable at run time)");                 \
 	const size_t *ktcp_params_layout(void)                                              \
 	{                                                                                   \
 		static const size_t layout[KTCP_PARAMS_FIELDS + 1] = {                      \

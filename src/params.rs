@@ -2,7 +2,7 @@
 
 //! Module parameters: read once at load from the C shim (`params.h`) and validated here.
 
-use crate::helpers::{self, RawParams, PARAMS_FIELDS};
+use crate::helpers::{self, RawLive, RawParams, PARAMS_FIELDS};
 use crate::server::Config;
 use core::mem::{offset_of, size_of};
 use kernel::{prelude::*, str::CStr};
@@ -68,8 +68,10 @@ impl Params {
             port: in_range("port", raw.port, 1, 65535)? as u16,
             backlog: in_range("backlog", raw.backlog, 1, 65535)?,
             bound: raw.bench,
-            max_connections: in_range("max_connections", raw.max_connections, 1, 1_000_000)?
-                as usize,
+            max_connections: {
+                in_range("max_connections", raw.max_connections, 1, 1_000_000)?;
+                Live::get()?.max_connections
+            },
             defer_accept_s: 0,
         })
     }
@@ -89,6 +91,69 @@ impl Params {
         // `charp` parameter (or a string literal in the shim), which lives as long as the
         // module and does not change after load (mode 0444).
         unsafe { CStr::from_char_ptr(self.raw.root) }
+    }
+}
+
+/// A parameter that may change while the module runs (mode 0644): read where it lives, each
+/// time it is needed. Its C setter keeps it in range (a bad write fails with `-EINVAL`).
+///
+/// # Invariants
+///
+/// `ptr` points at the parameter's `static int` in the module's C shim, which lives as long as
+/// the module; it is written with `WRITE_ONCE` and read here with a volatile read.
+#[derive(Clone, Copy)]
+pub(crate) struct Tunable {
+    ptr: *const kernel::ffi::c_int,
+}
+
+// SAFETY: the pointee is a static `int` that any thread may read (see the invariants).
+unsafe impl Send for Tunable {}
+// SAFETY: as above; `&Tunable` only reads.
+unsafe impl Sync for Tunable {}
+
+impl Tunable {
+    /// The current value.
+    pub(crate) fn get(&self) -> i32 {
+        // SAFETY: by the type invariant `ptr` is valid, aligned and lives as long as the
+        // module; a racing `WRITE_ONCE` of an aligned int cannot tear.
+        unsafe { core::ptr::read_volatile(self.ptr) }
+    }
+
+    /// The current value as milliseconds, taking it for seconds (negative: 0).
+    pub(crate) fn secs_as_ms(&self) -> u32 {
+        u32::try_from(self.get()).unwrap_or(0).saturating_mul(1000)
+    }
+}
+
+/// The module's run-time writable parameters (`None`: the module has no such parameter).
+#[allow(dead_code)] // Each module reads its own subset.
+pub(crate) struct Live {
+    pub(crate) max_connections: Tunable,
+    pub(crate) idle_timeout: Option<Tunable>,
+    pub(crate) keepalive_timeout: Option<Tunable>,
+    pub(crate) header_timeout: Option<Tunable>,
+}
+
+impl Live {
+    /// Where the module's writable parameters live; `EINVAL` if its shim lacks
+    /// `max_connections`, which every module has.
+    pub(crate) fn get() -> Result<Self> {
+        let mut raw = RawLive {
+            max_connections: core::ptr::null(),
+            idle_timeout: core::ptr::null(),
+            keepalive_timeout: core::ptr::null(),
+            header_timeout: core::ptr::null(),
+        };
+        // SAFETY: `raw` is a valid `struct ktcp_live` for the shim to fill.
+        unsafe { helpers::ktcp_live_params(&mut raw) };
+        // INVARIANT: the shim gives the addresses of its parameters' `static int`s, or NULL.
+        let tunable = |ptr: *const kernel::ffi::c_int| (!ptr.is_null()).then_some(Tunable { ptr });
+        Ok(Self {
+            max_connections: tunable(raw.max_connections).ok_or(EINVAL)?,
+            idle_timeout: tunable(raw.idle_timeout),
+            keepalive_timeout: tunable(raw.keepalive_timeout),
+            header_timeout: tunable(raw.header_timeout),
+        })
     }
 }
 

@@ -216,8 +216,14 @@ impl SendQueue {
                 *budget = budget.saturating_sub(n);
                 if *pos >= *end {
                     self.body = Body::None;
+                    None
+                } else if n < want {
+                    // The socket took less than offered: it is full (a write-space wake-up
+                    // comes); splicing again now would only read the pages once more.
+                    Some(Flushed::Blocked)
+                } else {
+                    None
                 }
-                None
             }
             Err(e) if e == EAGAIN => Some(Flushed::Blocked),
             Err(e) if e == EINVAL => {

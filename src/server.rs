@@ -11,6 +11,7 @@ use crate::{
     conn::{Core, Session},
     latency::Latency,
     net::Listener,
+    params::Tunable,
     queue::OwnedQueue,
     stats::StatsDir,
     thread::{KThread, ThreadContext, ThreadMain},
@@ -35,8 +36,8 @@ pub(crate) struct Config {
     pub(crate) backlog: i32,
     /// Per-CPU bound workqueue (`bench=1`) instead of unbound.
     pub(crate) bound: bool,
-    /// Live connections above which a client is refused.
-    pub(crate) max_connections: usize,
+    /// Live connections above which a client is refused (writable at run time).
+    pub(crate) max_connections: Tunable,
     /// Seconds a new connection waits in the kernel for its first bytes before it is
     /// accepted (`TCP_DEFER_ACCEPT`; 0: accepted at once).
     pub(crate) defer_accept_s: u32,

@@ -2,7 +2,7 @@
 # kecho_rs guest tests: every behaviour of the foundation issue, against the real module.
 # (The 1,000-client echo test runs in `make soak`.) STORM_SECS, CYCLES, SEED, JOBS: README.
 source "$(dirname "$0")/lib.sh"
-plan 16
+plan 18
 KO=$MODDIR/kecho_rs.ko
 ADDR=127.0.0.1:12345
 
@@ -25,6 +25,18 @@ check kecho/storm "$BIN/itest" storm --addr $ADDR --proto echo --secs "${STORM_S
 check kecho/connections_all_closed wait_idle kecho_rs 10
 check kecho/counters_balance counters_balance kecho_rs
 check kecho/latency_histograms latency_sane kecho_rs 100
+# Run-time settings: a shorter idle_timeout applies to the next connection; bad writes fail.
+runtime_idle_timeout() {
+  param_set kecho_rs idle_timeout 1 || return 1
+  closed_after 12345 ''
+  param_set kecho_rs idle_timeout 300
+  echo "note: idle_timeout=1 written at run time: a silent client was closed after $MS ms"
+  [ "$MS" -ge 500 ] && [ "$MS" -lt 3500 ]
+}
+check kecho/runtime_idle_timeout runtime_idle_timeout
+check kecho/runtime_bad_writes_refused eval 'param_write_refused kecho_rs idle_timeout 86401 &&
+  param_write_refused kecho_rs idle_timeout -1 && param_write_refused kecho_rs max_connections 0 &&
+  param_write_refused kecho_rs max_connections x && param_eq kecho_rs idle_timeout 300'
 check_alone kecho/rmmod_under_load hold_and_rmmod kecho_rs echo $ADDR 100 20
 
 insmod "$KO" max_connections=50

@@ -213,6 +213,31 @@ latency_sane() {
   [ $n = 3 ] || { echo "$n histograms, want 3"; return 1; }
 }
 
+# param_write_refused MODULE NAME VALUE: writing VALUE to the run-time parameter fails, and
+# its value stays what it was.
+param_write_refused() {
+  local p=/sys/module/$1/parameters/$2 before after
+  read -r before <"$p" || return 1
+  if echo "$3" 2>/dev/null >"$p"; then echo "writing '$3' to $2 succeeded"; return 1; fi
+  read -r after <"$p"
+  [ "$after" = "$before" ] || { echo "$2 went from $before to $after"; return 1; }
+}
+
+# param_set MODULE NAME VALUE: writes a run-time parameter.
+param_set() { echo "$3" >"/sys/module/$1/parameters/$2"; }
+
+# closed_after PORT REQUEST: connects to 127.0.0.1:PORT, sends REQUEST (printf format; may be
+# empty), reads until the server closes (at most 15 s); the milliseconds that took, in MS.
+closed_after() {
+  local fd line t0
+  exec {fd}<>"/dev/tcp/127.0.0.1/$1" || return 1
+  [ -n "$2" ] && printf "$2" >&$fd
+  now_ms; t0=$REPLY
+  while read -r -t 15 -u $fd line; do :; done
+  now_ms; MS=$((REPLY - t0))
+  exec {fd}<&-
+}
+
 # counter MODULE COUNTER: a debugfs counter, in REPLY.
 counter() { read -r REPLY <"$D/$1/$2"; }
 
