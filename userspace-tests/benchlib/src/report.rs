@@ -1,6 +1,7 @@
 //! The cross-run table: one row per (scenario, server), the medians of its repeats, and the
 //! ratios against a baseline server as median (min-max) over the repeats paired by number.
-//! A run whose load tool counted errors stays out of the table and is listed as excluded.
+//! A run whose load tool counted errors, or that answered no request, stays out of the table
+//! and is listed as excluded.
 
 use crate::result_line::ResultLine;
 use crate::spread::Spread;
@@ -167,13 +168,13 @@ pub fn build_table(results: &[ResultLine], baselines: &[String]) -> Table {
         let repeat = result.get_f64("repeat").map_or(ordinal, |r| r as u64);
         row.errors += count(result, "errors");
         row.reconnects += count(result, "reconnects");
-        if count(result, "errors") > 0 {
+        if let Some(why) = why_excluded(result) {
             row.excluded += 1;
             excluded.push(Excluded {
                 scenario: scenario.to_string(),
                 server: server.to_string(),
                 repeat,
-                why: why_excluded(result),
+                why,
             });
             continue;
         }
@@ -195,14 +196,18 @@ pub fn build_table(results: &[ResultLine], baselines: &[String]) -> Table {
     Table { rows, excluded }
 }
 
-/// The nonzero error counters of a run, e.g. "errors=3 socket_errors=3".
-fn why_excluded(result: &ResultLine) -> String {
-    let parts: Vec<String> = ERROR_KEYS
-        .iter()
-        .filter(|key| count(result, key) > 0)
-        .map(|key| format!("{key}={}", count(result, key)))
-        .collect();
-    parts.join(" ")
+/// Why a run stays out of the table: its nonzero error counters (e.g. "errors=3
+/// socket_errors=3"), or no request answered at all; `None` for a good run.
+fn why_excluded(result: &ResultLine) -> Option<String> {
+    if count(result, "errors") > 0 {
+        let parts: Vec<String> = ERROR_KEYS
+            .iter()
+            .filter(|key| count(result, key) > 0)
+            .map(|key| format!("{key}={}", count(result, key)))
+            .collect();
+        return Some(parts.join(" "));
+    }
+    (result.get_f64("requests") == Some(0.0)).then(|| "no request answered".to_string())
 }
 
 fn median_of(samples: &[Sample], value: impl Fn(&Sample) -> Option<f64>) -> Option<f64> {
@@ -305,7 +310,7 @@ fn client_cell(row: &Row) -> String {
 
 /// What the columns mean, printed under the table.
 pub const LEGEND: &str = "\
-runs: runs in the table (+Nx: runs excluded for errors, listed below); rps, p99_us, us/req:
+runs: runs in the table (+Nx: runs excluded, listed below); rps, p99_us, us/req:
 medians over the runs. us/req: the server's CPU per request or echoed message (guest busy
 time minus the client's own CPU, over the requests). client: the client's CPU over its wall
 time, in vCPUs; * = at least 0.9: the client was the bottleneck, and the rps ratio says more
@@ -351,7 +356,7 @@ pub fn format_table(table: &Table) -> String {
     text.push('\n');
     text.push_str(LEGEND);
     if !table.excluded.is_empty() {
-        text.push_str("\nexcluded runs (their load tool counted errors):\n");
+        text.push_str("\nexcluded runs (errors counted, or no request answered):\n");
         for run in &table.excluded {
             text.push_str(&format!(
                 "  {} {} repeat {}: {}\n",
@@ -518,6 +523,18 @@ mod tests {
         let csv = csv_rows(&table);
         assert_eq!(csv.len(), 3);
         assert!(csv[2][CSV_HEADER.len() - 1].contains("errors=3"));
+    }
+
+    #[test]
+    fn runs_that_answered_nothing_are_excluded() {
+        let input = results(&[
+            "RESULT scenario=a server=ours repeat=1 rps=0.0 requests=0 errors=0",
+            "RESULT scenario=a server=base repeat=1 rps=5 requests=10 errors=0",
+        ]);
+        let table = build_table(&input, &names(&["base"]));
+        assert_eq!((table.rows[0].runs, table.rows[0].excluded), (0, 1));
+        assert_eq!(table.rows[0].rps_ratio, None);
+        assert_eq!(table.excluded[0].why, "no request answered");
     }
 
     #[test]

@@ -16,7 +16,7 @@ and prints, per row, the medians of its runs (rps, p99, the server's CPU per req
 client's load), the errors and reconnects counted, and the ratios against the baseline
 server of each scenario (the first --baseline NAME present in it): per repeat (repeat=N,
 else the order of the runs), as median (min-max), \"tie\" when the range crosses 1.0.
-A run with errors>0 stays out of the table and is listed as excluded, with why.
+A run with errors>0 or requests=0 stays out of the table and is listed as excluded, with why.
   --csv F    also write the table as CSV
   --png F    also write a grouped bar chart of rps per server per scenario";
 
