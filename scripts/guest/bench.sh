@@ -46,12 +46,13 @@ field() {
 
 # ---- measuring a client run ---------------------------------------------------------------
 
-# busy_jiffies: the guest's busy time so far, all CPUs (user nice system irq softirq steal;
-# not idle, not iowait), in REPLY; read with a builtin so that no process runs for it.
-busy_jiffies() {
+# cpu_sample: the wall clock (s) and the guest's busy and idle+iowait jiffies (all CPUs), in
+# CPU_T, CPU_BUSY, CPU_IDLE; read with builtins, so that no process runs for it.
+cpu_sample() {
   local cpu user nice system idle iowait irq softirq steal rest
   read -r cpu user nice system idle iowait irq softirq steal rest </proc/stat
-  REPLY=$((user + nice + system + irq + softirq + steal))
+  CPU_T=$EPOCHREALTIME
+  CPU_BUSY=$((user + nice + system + irq + softirq + steal)) CPU_IDLE=$((idle + iowait))
 }
 # active_opens: TCP connections this guest has opened (Tcp: ActiveOpens), in REPLY.
 active_opens() {
@@ -73,25 +74,29 @@ drained() {
 }
 
 # measured PORT LOG CMD...: runs the client CMD (output in LOG) under GNU time and sets
-# MEASURED to "wall_s= busy_s= client_cpu_s= connects=": the client's wall time, the guest's
-# busy CPU from its start until the server on PORT has closed every connection, the client's
-# own user+sys CPU and the TCP connections opened meanwhile. Returns CMD's status.
+# MEASURED to "wall_s= busy_s= busy_ticks_s= client_cpu_s= connects=": the client's wall time;
+# the guest's busy CPU from its start until the server on PORT has closed every connection,
+# as CPUs x elapsed time minus idle and iowait (both kept by the clock in this NO_HZ kernel;
+# busy_ticks_s, the busy jiffies sampled by the tick, falls short under TCG, which loses
+# ticks, and is only shown); the client's own user+sys CPU; the TCP connections opened
+# meanwhile. Returns CMD's status.
 measured() {
-  local port=$1 log=$2 busy0 opens0 t0 t1 status; shift 2
-  busy_jiffies; busy0=$REPLY
-  active_opens; opens0=$REPLY
-  t0=$EPOCHREALTIME
+  local port=$1 log=$2 t0 busy0 idle0 t1 status; shift 2
+  cpu_sample; t0=$CPU_T busy0=$CPU_BUSY idle0=$CPU_IDLE
+  active_opens; local opens0=$REPLY
   /usr/bin/time -o "$log.time" -f 'CLIENT_CPU %U %S' "$@" >"$log" 2>&1
   status=$?
   t1=$EPOCHREALTIME
   drained "$port"
-  busy_jiffies
-  local busy=$((REPLY - busy0))
+  cpu_sample
   active_opens
-  MEASURED=$(awk -v t0="$t0" -v t1="$t1" -v busy="$busy" -v hz="$HZ" -v opens=$((REPLY - opens0)) '
+  MEASURED=$(awk -v t0="$t0" -v t1="$t1" -v t2="$CPU_T" -v cpus="$(nproc)" -v idle=$((CPU_IDLE - idle0)) \
+    -v ticks=$((CPU_BUSY - busy0)) -v hz="$HZ" -v opens=$((REPLY - opens0)) '
     /^CLIENT_CPU / { cpu = $2 + $3 }
-    END { printf "wall_s=%.3f busy_s=%.3f client_cpu_s=%.3f connects=%d", t1 - t0, busy / hz, cpu, opens }' \
-    "$log.time")
+    END {
+      printf "wall_s=%.3f busy_s=%.3f busy_ticks_s=%.3f client_cpu_s=%.3f connects=%d", t1 - t0,
+        cpus * (t2 - t0) - idle / hz, ticks / hz, cpu, opens
+    }' "$log.time")
   return "$status"
 }
 
