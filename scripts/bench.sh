@@ -5,19 +5,22 @@
 # prints the ratio table (bench-report; baselines user-epoll and nginx) and the threads and
 # memory lines. Exits non-zero when a server failed to answer or the guest run failed; slow
 # ratios are reported, never a failure.
-# Usage: scripts/bench.sh [echo] [http] [conc]   (default: all three)
-# BENCH_QUICK=1 shrinks every duration and count (for iterating; not a measurement).
+# Usage: scripts/bench.sh [echo] [http] [conc] [stream]   (default: echo http conc)
+# BENCH_QUICK=1 shrinks every duration, count and the matrix (for iterating; not a measurement).
+# REPEATS=N runs every echo and http cell N times (default 3), the servers alternating.
 source "$(dirname "$0")/common.sh"
 cd "$KTCP_ROOT"
 
 parts=${*:-echo http conc}
+started=$SECONDS
 bash scripts/modules.sh perf
 stage "tools: cargo build --release --bins"
 (cd userspace-tests && cargo build --release --quiet --bins)
 
 out=$(vm_run_dir perf)
 set +e
-bash scripts/vm.sh --flavour perf --timeout 2700 --out "$out" -- "BENCH_QUICK=${BENCH_QUICK:-0} bash scripts/guest/bench.sh $parts"
+bash scripts/vm.sh --flavour perf --timeout 3300 --out "$out" -- \
+  "BENCH_QUICK=${BENCH_QUICK:-0} REPEATS=${REPEATS:-3} bash scripts/guest/bench.sh $parts"
 vm_rc=$?
 set -e
 
@@ -54,7 +57,7 @@ if [ -s "$dest/failures.txt" ]; then
   echo "failures:"
   sed 's/^/  /' "$dest/failures.txt"
 fi
-stage "bench: results in ${dest#"$KTCP_ROOT"/}"
+stage "bench: results in ${dest#"$KTCP_ROOT"/}; took $((SECONDS - started)) s (guest and report)"
 if [ "$vm_rc" != 0 ] || [ -s "$dest/failures.txt" ]; then
   die "bench: a server failed to answer or the guest run failed (vm status $vm_rc)"
 fi

@@ -2,12 +2,19 @@
 # make bench, guest side: kecho_rs and khttpd_rs against their peers, all in this one boot.
 # Usage (perf guest, repo root): bash scripts/guest/bench.sh [echo] [http] [conc]   (default: all;
 #   conc is conc-echo plus conc-http, which can also be named alone)
-#   echo  kecho-bench: kecho_rs (unbound and bound workqueue) vs user-echo-server (epoll)
-#   http  wrk (keep-alive), ab and htstress-rs (a connection per request): khttpd_rs vs nginx
+#   echo  kecho-bench, 64 B / 4 KiB / 64 KiB: kecho_rs (unbound and bound workqueue) vs
+#         user-echo-server (epoll)
+#   http  1 KiB / 16 KiB / 1 MiB files at 1 / 32 / 256 / 1,000 clients, wrk (keep-alive) and
+#         ab (a new connection per request): khttpd_rs vs nginx (configured as an admin would)
 #   conc  100 / 1,000 / 10,000 clients held across two phases, and the threads and memory
 #         that 10,000 idle connections cost each server
-# BENCH_QUICK=1 shrinks every duration and count, for iterating on this script.
-# Writes $KTCP_OUT/bench/: {echo,http,conc}.txt (RESULT lines), mem.txt (MEM lines),
+#   stream  100 small-request clients alone and beside one 1 GiB stream
+# Every echo and http cell runs REPEATS times (default 3), the servers alternating
+# (A B A B A B); conc and stream run once. Every client run is wrapped in GNU time and framed
+# by /proc/stat and /proc/net/snmp reads, and its RESULT line gains the guest's busy CPU, the
+# client's own CPU, the server's CPU per request and the connections the client opened.
+# BENCH_QUICK=1 shrinks every duration, count and the matrix, for iterating on this script.
+# Writes $KTCP_OUT/bench/: {echo,http,conc,stream}.txt (RESULT lines), mem.txt (MEM lines),
 # failures.txt (one line per client or server failure), logs/ (every client's output).
 # Exits 1 when a server failed to answer; slow numbers are never a failure.
 FLAVOUR=perf
@@ -19,6 +26,9 @@ WWW=/tmp/bench-www
 NGX=/tmp/bench-nginx
 KECHO_PORT=12345 USER_ECHO_PORT=12346 KHTTPD_PORT=8081 NGINX_PORT=8082
 QUICK=${BENCH_QUICK:-0}
+REPEATS=${REPEATS:-3}
+REP=1   # the repeat being run; every RESULT line carries it as repeat=
+HZ=$(getconf CLK_TCK)
 parts=${*:-echo http conc stream}
 mkdir -p "$LOGS"
 : >"$OUT/failures.txt"
@@ -27,23 +37,110 @@ mkdir -p "$LOGS"
 pick() { if [ "$QUICK" = 1 ]; then echo "$2"; else echo "$1"; fi; }
 say() { printf '[bench %4ds] %s\n' "$SECONDS" "$*"; }
 failed() { echo "FAIL $*" | tee -a "$OUT/failures.txt"; }
-# field LINE KEY: the value of KEY in a RESULT line.
-field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p" | head -n 1; }
+# field LINE KEY: the value of KEY in a RESULT line (builtins only: it runs a dozen times a run).
+field() {
+  local - token
+  set -f   # no globbing of the tokens, for this function only
+  for token in $1; do [[ $token == "$2="* ]] && { echo "${token#*=}"; return; }; done
+}
 
-# keep FILE LOG STATUS LINE: appends a client's RESULT line to FILE and shows its summary;
-# a missing line, a non-zero status or errors>0 is a failure.
+# ---- measuring a client run ---------------------------------------------------------------
+
+# cpu_sample: the wall clock (s) and the guest's busy and idle+iowait jiffies (all CPUs), in
+# CPU_T, CPU_BUSY, CPU_IDLE; read with builtins, so that no process runs for it.
+cpu_sample() {
+  local cpu user nice system idle iowait irq softirq steal rest
+  read -r cpu user nice system idle iowait irq softirq steal rest </proc/stat
+  CPU_T=$EPOCHREALTIME
+  CPU_BUSY=$((user + nice + system + irq + softirq + steal)) CPU_IDLE=$((idle + iowait))
+}
+# active_opens: TCP connections this guest has opened (Tcp: ActiveOpens), in REPLY.
+active_opens() {
+  local -a names values
+  local line i
+  while read -r line; do
+    case $line in
+      Tcp:\ RtoAlgorithm*) read -ra names <<<"$line";;
+      Tcp:\ [0-9]*) read -ra values <<<"$line";;
+    esac
+  done </proc/net/snmp
+  for i in "${!names[@]}"; do [ "${names[$i]}" = ActiveOpens ] && REPLY=${values[$i]}; done
+}
+# drained PORT: waits (at most 5 s) until no connection is established on PORT, so that the
+# server's work of closing the client's connections counts in its own run, not the next one.
+drained() {
+  local i
+  for ((i = 0; i < 50; i++)); do [ "$(established "$1")" = 0 ] && return; snooze 0.1; done
+}
+
+# measured PORT LOG CMD...: runs the client CMD (output in LOG) under GNU time and sets
+# MEASURED to "wall_s= busy_s= busy_ticks_s= client_cpu_s= connects=": the client's wall time;
+# the guest's busy CPU from its start until the server on PORT has closed every connection,
+# as CPUs x elapsed time minus idle and iowait (both kept by the clock in this NO_HZ kernel;
+# busy_ticks_s, the busy jiffies sampled by the tick, falls short under TCG, which loses
+# ticks, and is only shown); the client's own user+sys CPU; the TCP connections opened
+# meanwhile. Returns CMD's status.
+measured() {
+  local port=$1 log=$2 t0 busy0 idle0 t1 status; shift 2
+  cpu_sample; t0=$CPU_T busy0=$CPU_BUSY idle0=$CPU_IDLE
+  active_opens; local opens0=$REPLY
+  /usr/bin/time -o "$log.time" -f 'CLIENT_CPU %U %S' "$@" >"$log" 2>&1
+  status=$?
+  t1=$EPOCHREALTIME
+  drained "$port"
+  cpu_sample
+  active_opens
+  MEASURED=$(awk -v t0="$t0" -v t1="$t1" -v t2="$CPU_T" -v cpus="$(nproc)" -v idle=$((CPU_IDLE - idle0)) \
+    -v ticks=$((CPU_BUSY - busy0)) -v hz="$HZ" -v opens=$((REPLY - opens0)) '
+    /^CLIENT_CPU / { cpu = $2 + $3 }
+    END {
+      printf "wall_s=%.3f busy_s=%.3f busy_ticks_s=%.3f client_cpu_s=%.3f connects=%d", t1 - t0,
+        cpus * (t2 - t0) - idle / hz, ticks / hz, cpu, opens
+    }' "$log.time")
+  return "$status"
+}
+
+# cpu_fields LINE: what MEASURED adds to a RESULT line: itself, the server's CPU per request
+# (busy minus the client's CPU, over the requests served), the client's load (its CPU over
+# its wall time; >= 0.9 means one vCPU: the client, not the server, set the pace) and, for a
+# load on connections that should stay open, the reconnects (connections beyond one per client;
+# wrk opens one more first, to probe the address; kecho-bench one more for its stream client).
+cpu_fields() {
+  local line=$1 expected=-1
+  case $(field "$line" tool) in
+    wrk) expected=$(($(field "$line" clients) + 1));;
+    kecho-bench) expected=$(($(field "$line" clients) + $([ -n "$(field "$line" stream_mib_s)" ] && echo 1 || echo 0)));;
+  esac
+  awk -v measured="$MEASURED" -v requests="$(field "$line" requests)" -v expected="$expected" \
+    -v has_reconnects="$(field "$line" reconnects)" -v rep="$REP" '
+    BEGIN {
+      n = split(measured, kv, "[ =]"); for (i = 1; i < n; i += 2) m[kv[i]] = kv[i + 1]
+      printf "%s repeat=%d", measured, rep
+      if (requests > 0) printf " server_us_per_req=%.2f", (m["busy_s"] - m["client_cpu_s"]) * 1e6 / requests
+      if (m["wall_s"] > 0) printf " client_load=%.3f", m["client_cpu_s"] / m["wall_s"]
+      if (expected >= 0 && has_reconnects == "") {
+        r = m["connects"] - expected; printf " reconnects=%d", (r > 0 ? r : 0)
+      }
+    }'
+}
+
+# keep FILE LOG STATUS LINE: appends a client's RESULT line (with cpu_fields) to FILE and shows
+# its summary; a missing line, a non-zero status, errors>0 or no request answered is a failure
+# (bench-report also leaves such a run out of its table and lists it).
 keep() {
   local file=$1 log=$2 status=$3 line=$4 name errors
   name=$(basename "$log" .log)
   if [ -z "$line" ]; then
     failed "$name: no result (status $status)"; tail -n 5 "$log" | sed 's/^/    /'; return
   fi
+  line="$line $(cpu_fields "$line")"
   echo "$line" >>"$file"
   errors=$(field "$line" errors)
-  printf '  %-34s rps %10s  p50 %7s us  p99 %8s us  errors %s\n' "$name" "$(field "$line" rps)" \
-    "$(field "$line" p50_us)" "$(field "$line" p99_us)" "${errors:-?}"
-  if [ "$status" != 0 ] || [ "${errors:-1}" != 0 ]; then
-    failed "$name: status $status, errors=${errors:-?}"; grep -iE 'error|fail|refused|reset' "$log" | head -n 5 | sed 's/^/    /'
+  printf '  %-30s rps %9s  p99 %8s us  us/req %8s  client %5s  errors %s reconnects %s\n' "$name" \
+    "$(field "$line" rps)" "$(field "$line" p99_us)" "$(field "$line" server_us_per_req)" \
+    "$(field "$line" client_load)" "${errors:-?}" "$(field "$line" reconnects | grep . || echo -)"
+  if [ "$status" != 0 ] || [ "${errors:-1}" != 0 ] || [ "$(field "$line" requests)" = 0 ]; then
+    failed "$name: status $status, errors=${errors:-?}, requests=$(field "$line" requests)"; grep -iE 'error|fail|refused|reset' "$log" | head -n 5 | sed 's/^/    /'
   fi
 }
 
@@ -56,7 +153,7 @@ load() {
 unload() { rmmod "$1" || failed "rmmod $1"; }
 
 user_echo_start() {
-  "$BIN/user-echo-server" --port $USER_ECHO_PORT --threads 2 --backlog 4096 >"$LOGS/user-echo-server.log" 2>&1 &
+  "$BIN/user-echo-server" --port $USER_ECHO_PORT --threads "$(nproc)" --backlog 4096 >"$LOGS/user-echo-server.log" 2>&1 &
   USER_ECHO_PID=$!
   local i
   for ((i = 0; i < 100; i++)); do grep -q '^listening' "$LOGS/user-echo-server.log" && return 0; sleep 0.1; done
@@ -64,29 +161,43 @@ user_echo_start() {
 }
 user_echo_stop() { kill "$USER_ECHO_PID" 2>/dev/null; wait "$USER_ECHO_PID" 2>/dev/null; }
 
-# The document both HTTP servers serve: 1 KiB of HTML.
+# The documents both HTTP servers serve: index.html (1 KiB of HTML, for conc and stream) and
+# the files of the http matrix, file-1k.html, file-16k.html and file-1m.html.
 make_www() {
+  local size
   mkdir -p "$WWW"
   { printf '<!DOCTYPE html>\n<html><body><pre>\n'
     yes 'ktcp-rs bench: the same 1 KiB page from both HTTP servers.' | head -n 20
   } | head -c 1002 >"$WWW/index.html"
   printf '\n</pre></body></html>\n' >>"$WWW/index.html"
+  for size in 1k 16k 1m; do
+    yes 'ktcp-rs bench: the same file from both HTTP servers.' | head -c "$(numfmt --from=iec "${size^^}")" \
+      >"$WWW/file-$size.html"
+  done
 }
 
+# nginx_start CLIENTS: nginx as a production admin runs it: a worker per vCPU, each listening
+# on its own SO_REUSEPORT socket, open_file_cache, sendfile, TCP_NOPUSH/NODELAY, no access
+# log, keep-alive connections never closed by a request count, and a connection table sized
+# to the scenario (CLIENTS + 128 per worker: one worker may get every client).
 nginx_start() {
+  local conns=$(($1 + 128))
   mkdir -p "$NGX/logs"
   cat >"$NGX/nginx.conf" <<EOF
 user root;
-worker_processes 2;
-worker_rlimit_nofile 70000;
+worker_processes $(nproc);
+worker_rlimit_nofile $((2 * conns + 64));
 pid $NGX/nginx.pid;
 error_log $NGX/logs/error.log warn;
-events { worker_connections 32768; }
+events { worker_connections $conns; }
 http {
   access_log off;
   sendfile on;
   tcp_nopush on;
-  keepalive_requests 100000;
+  tcp_nodelay on;
+  open_file_cache max=10000 inactive=60s;
+  open_file_cache_valid 60s;
+  keepalive_requests 1000000000;
   keepalive_timeout 120s;
   client_header_timeout 120s;
   default_type text/html;
@@ -96,7 +207,7 @@ http {
   uwsgi_temp_path $NGX/uwsgi;
   scgi_temp_path $NGX/scgi;
   server {
-    listen 127.0.0.1:$NGINX_PORT backlog=4096;
+    listen 127.0.0.1:$NGINX_PORT reuseport backlog=4096;
     root $WWW;
     index index.html;
   }
@@ -115,13 +226,17 @@ nginx_stop() {
 
 # ---- clients ----------------------------------------------------------------------------
 
+# run_log SCENARIO SERVER: the log of this run (the repeat in its name when there are several).
+run_log() { echo "$LOGS/$1-$2$([ "$REPEATS" -gt 1 ] && echo "-r$REP").log"; }
+
 # kecho FILE SERVER SCENARIO PORT ARGS...: one kecho-bench run; per-phase success is added to
 # its RESULT line as phaseK_ok=<clients that completed phase K>.
 kecho() {
   local file=$1 server=$2 scenario=$3 port=$4; shift 4
-  local log=$LOGS/$scenario-$server.log status line
-  timeout -k 5 300 "$BIN/kecho-bench" --addr 127.0.0.1:"$port" --server "$server" --scenario "$scenario" "$@" \
-    >"$log" 2>&1
+  local log status line
+  log=$(run_log "$scenario" "$server")
+  measured "$port" "$log" timeout -k 5 300 "$BIN/kecho-bench" --addr 127.0.0.1:"$port" --server "$server" \
+    --scenario "$scenario" "$@"
   status=$?
   line=$(grep '^RESULT ' "$log" | tail -n 1)
   [ -n "$line" ] && line="$line $(sed -n 's/^phase \([0-9]*\): \([0-9]*\)\/.*/phase\1_ok=\2/p' "$log" | tr '\n' ' ')"
@@ -131,20 +246,24 @@ kecho() {
 # htstress FILE SERVER SCENARIO PORT ARGS...
 htstress() {
   local file=$1 server=$2 scenario=$3 port=$4; shift 4
-  local log=$LOGS/$scenario-$server.log status
-  timeout -k 5 200 "$BIN/htstress-rs" --server "$server" --scenario "$scenario" --timeout-s 20 --max-time-s 150 "$@" \
-    "http://127.0.0.1:$port/index.html" >"$log" 2>&1
+  local log status
+  log=$(run_log "$scenario" "$server")
+  measured "$port" "$log" timeout -k 5 200 "$BIN/htstress-rs" --server "$server" --scenario "$scenario" \
+    --timeout-s 20 --max-time-s 150 "$@" "http://127.0.0.1:$port/index.html"
   status=$?
   keep "$file" "$log" "$status" "$(grep '^RESULT ' "$log" | tail -n 1)"
 }
 
-# wrk FILE SERVER SCENARIO PORT CLIENTS SECS: keep-alive load; its report becomes a RESULT line.
+# wrk FILE SERVER SCENARIO PORT PATH CLIENTS SECS: keep-alive load; its report becomes a
+# RESULT line. errors counts wrk's socket errors (connect, read, write, timeout) and non-2xx.
 wrk_run() {
-  local file=$1 server=$2 scenario=$3 port=$4 clients=$5 secs=$6
-  local log=$LOGS/$scenario-$server.log status threads=2 line
+  local file=$1 server=$2 scenario=$3 port=$4 path=$5 clients=$6 secs=$7
+  local log status threads=2 line
+  log=$(run_log "$scenario" "$server")
   [ "$clients" -lt 2 ] && threads=1
-  timeout -k 5 $((secs + 60)) wrk -t "$threads" -c "$clients" -d "${secs}s" --timeout 10s --latency \
-    "http://127.0.0.1:$port/index.html" >"$log" 2>&1
+  measured "$port" "$log" timeout -k 5 $((secs + 60)) wrk -t "$threads" -c "$clients" -d "${secs}s" \
+    --timeout "$((secs > 10 ? secs : 10))s" \
+    --latency "http://127.0.0.1:$port/$path"
   status=$?
   line=$(awk -v server="$server" -v scenario="$scenario" -v clients="$clients" '
     function us(v) {
@@ -165,13 +284,14 @@ wrk_run() {
   keep "$file" "$log" "$status" "$line"
 }
 
-# ab FILE SERVER SCENARIO PORT CLIENTS SECS MAX: a new connection per request (no -k), at most
-# MAX requests or SECS seconds; -r counts receive errors instead of aborting on the first.
+# ab FILE SERVER SCENARIO PORT PATH CLIENTS SECS MAX: a new connection per request (no -k), at
+# most MAX requests or SECS seconds; -r counts receive errors instead of aborting on the first.
 ab_run() {
-  local file=$1 server=$2 scenario=$3 port=$4 clients=$5 secs=$6 max=$7
-  local log=$LOGS/$scenario-$server.log status line
-  timeout -k 5 $((secs + 60)) ab -r -s 10 -c "$clients" -t "$secs" -n "$max" "http://127.0.0.1:$port/index.html" \
-    >"$log" 2>&1
+  local file=$1 server=$2 scenario=$3 port=$4 path=$5 clients=$6 secs=$7 max=$8
+  local log status line
+  log=$(run_log "$scenario" "$server")
+  measured "$port" "$log" timeout -k 5 $((secs + 60)) ab -r -s $((secs > 10 ? secs : 10)) -c "$clients" -t "$secs" -n "$max" \
+    "http://127.0.0.1:$port/$path"
   status=$?
   line=$(awk -v server="$server" -v scenario="$scenario" -v clients="$clients" '
     /^Complete requests:/ { requests = $3 }
@@ -241,26 +361,30 @@ mem_ratio() {
 }
 
 # kecho_sampled SERVER PORT N: the N-client two-phase kecho-bench run, sampling threads and
-# memory once all N connections are established on the server (while the clients idle).
+# memory once every client has had its first round trip (kecho-bench prints "phase 1 done"
+# and the clients idle for the pause), so that what a server allocates on a connection's
+# first message counts.
 kecho_sampled() {
-  local server=$1 port=$2 n=$3 before during="" pid i
+  local server=$1 port=$2 n=$3 before during="" pid i log
   settle $KECHO_PORT $USER_ECHO_PORT
   before=$(snapshot)
+  log=$(run_log "conc-echo-$n" "$server")
+  rm -f "$log"
   kecho "$OUT/conc.txt" "$server" "conc-echo-$n" "$port" --clients "$n" --rounds 1 --size 64 --phases 2 \
     --pause-ms 3000 --timeout-s 150 &
   pid=$!
   for ((i = 0; i < 1200; i++)); do
     kill -0 "$pid" 2>/dev/null || break
-    if [ "$(established "$port")" -ge "$n" ]; then
+    if grep -q "^phase 1 done: $n/$n " "$log" 2>/dev/null; then
       echo 3 >/proc/sys/vm/drop_caches
       during=$(snapshot)
       break
     fi
-    sleep 0.25
+    snooze 0.1
   done
   wait "$pid"
   if [ -n "$during" ]; then mem_line echo "$server" "$n" "$before" "$during"
-  else failed "$server: never saw $n connections established to sample memory"; fi
+  else failed "$server: never saw all $n clients through their first round trip to sample memory"; fi
 }
 
 # The idle keep-alive holder: opens N connections, sends one GET on each, reads the whole
@@ -355,14 +479,25 @@ http_hold_sampled() {
 
 # ---- the three parts --------------------------------------------------------------------
 
+# echo_rounds SIZE: round trips per client for a message size (fewer for large messages,
+# so that every run takes a few seconds).
+echo_rounds() {
+  case $1 in
+    64) pick 200 20;;
+    4096) pick 150 15;;
+    *) pick 30 4;;
+  esac
+}
+
+# A B A B A B: every echo cell REPEATS times, the three servers in turn.
 bench_echo() {
-  local runs clients rounds run args
-  runs=$(pick 2 1) clients=$(pick 200 50) rounds=$(pick 200 10)
-  say "echo: $runs x (kecho_rs, kecho_rs-bound, user-epoll), $clients clients x $rounds rounds"
+  local clients sizes size args
+  clients=$(pick 200 50) sizes=$(pick "64 4096 65536" "64 65536")
+  say "echo: $sizes B x $REPEATS repeats x (kecho_rs, kecho_rs-bound, user-epoll), $clients clients"
   user_echo_start || return
-  for ((run = 1; run <= runs; run++)); do
-    for size in 64 4096; do
-      args=(--clients "$clients" --rounds "$rounds" --size "$size" --timeout-s 120)
+  for size in $sizes; do
+    args=(--clients "$clients" --rounds "$(echo_rounds "$size")" --size "$size" --timeout-s 120)
+    for ((REP = 1; REP <= REPEATS; REP++)); do
       if load kecho_rs port=$KECHO_PORT backlog=4096 bench=0; then
         kecho "$OUT/echo.txt" kecho_rs "echo-${size}B" $KECHO_PORT "${args[@]}"
         unload kecho_rs
@@ -374,25 +509,47 @@ bench_echo() {
       kecho "$OUT/echo.txt" user-epoll "echo-${size}B" $USER_ECHO_PORT "${args[@]}"
     done
   done
+  REP=1
   user_echo_stop
 }
 
-bench_http() {
-  local secs max c
-  secs=$(pick 6 2) max=$(pick 100000 5000)
-  say "http: khttpd_rs vs nginx at 1, 32, 256 connections, ${secs}s per client run"
-  make_www
-  load khttpd_rs port=$KHTTPD_PORT backlog=4096 root=$WWW || return
-  nginx_start || { unload khttpd_rs; return; }
-  for c in 1 32 256; do
-    for server in khttpd_rs nginx; do
-      port=$KHTTPD_PORT; [ $server = nginx ] && port=$NGINX_PORT
-      wrk_run "$OUT/http.txt" $server "http-ka-wrk-c$c" $port $c "$secs"
-      ab_run "$OUT/http.txt" $server "http-close-ab-c$c" $port $c "$secs" "$max"
-      htstress "$OUT/http.txt" $server "http-close-hts-c$c" $port -n "$max" -c $c --duration "$secs"
+# cell_secs C SIZE SECS: the run time of a cell: SECS, or longer where C clients fetching the
+# file all at once need it for about two answers each, at the ~80 MiB/s this TCG guest serves
+# (1 MiB to 1,000 clients: 25 s; in 5 s each would get a part of its first answer).
+cell_secs() {
+  local need=$(( ($1 * $(numfmt --from=iec "${2^^}") + 40 * 1048576 - 1) / (40 * 1048576) ))
+  echo $((need > $3 ? need : $3))
+}
+
+# http_cell C SIZE SECS: one cell of the http matrix, keep-alive (wrk) then a new connection
+# per request (ab), REPEATS times each with the servers alternating.
+http_cell() {
+  local c=$1 size=$2 secs path=file-$2.html mode server port
+  secs=$(cell_secs "$c" "$size" "$3")
+  for mode in ka new; do
+    for ((REP = 1; REP <= REPEATS; REP++)); do
+      for server in khttpd_rs nginx; do
+        port=$KHTTPD_PORT; [ $server = nginx ] && port=$NGINX_PORT
+        if [ $mode = ka ]; then wrk_run "$OUT/http.txt" $server "http-ka-$size-c$c" $port "$path" "$c" "$secs"
+        else ab_run "$OUT/http.txt" $server "http-new-$size-c$c" $port "$path" "$c" "$secs" 200000; fi
+      done
     done
   done
-  nginx_stop
+  REP=1
+}
+
+# The http matrix; nginx restarts for each client count, its connection table sized to it.
+bench_http() {
+  local secs counts sizes c size
+  secs=$(pick 5 2) counts=$(pick "1 32 256 1000" "1 256") sizes=$(pick "1k 16k 1m" "1k 1m")
+  say "http: khttpd_rs vs nginx, files $sizes, $counts clients, ${secs}s per run, $REPEATS repeats"
+  make_www
+  load khttpd_rs port=$KHTTPD_PORT backlog=4096 root=$WWW || return
+  for c in $counts; do
+    nginx_start "$c" || break
+    for size in $sizes; do http_cell "$c" "$size" "$secs"; done
+    nginx_stop
+  done
   unload khttpd_rs
 }
 
@@ -425,18 +582,20 @@ bench_conc_http() {
   make_www
   # khttpd_rs with the same 120 s idle limits as the nginx config, so held connections stay.
   load khttpd_rs port=$KHTTPD_PORT backlog=4096 root=$WWW keepalive_timeout=120 header_timeout=120 || return
-  nginx_start || { unload khttpd_rs; return; }
   for n in $counts; do
+    nginx_start "$n" || break
     htstress "$OUT/conc.txt" khttpd_rs "conc-http-ka-$n" $KHTTPD_PORT -k -c "$n" -n $((2 * n)) --duration 20
     htstress "$OUT/conc.txt" nginx "conc-http-ka-$n" $NGINX_PORT -k -c "$n" -n $((2 * n)) --duration 20
+    [ "$n" = "$big" ] || nginx_stop
   done
+  [ -f "$NGX/nginx.pid" ] || nginx_start "$big" || { unload khttpd_rs; return; }
   http_hold_sampled khttpd_rs $KHTTPD_PORT "$big" unload khttpd_rs
   http_hold_sampled nginx $NGINX_PORT "$big" nginx_stop
   mem_ratio http khttpd_rs nginx
   # The same from "server not running" to "holding the connections".
   HOLD_PAIR=http-cold HOLD_START="load khttpd_rs port=$KHTTPD_PORT backlog=4096 root=$WWW keepalive_timeout=120 header_timeout=120" \
     http_hold_sampled khttpd_rs $KHTTPD_PORT "$big" unload khttpd_rs
-  HOLD_PAIR=http-cold HOLD_START=nginx_start http_hold_sampled nginx $NGINX_PORT "$big" nginx_stop
+  HOLD_PAIR=http-cold HOLD_START="nginx_start $big" http_hold_sampled nginx $NGINX_PORT "$big" nginx_stop
   mem_ratio http-cold khttpd_rs nginx
   # Hello mode (no root), the C khttpd's behaviour, held the same way.
   HOLD_PAIR=http-hello HOLD_START="load khttpd_rs port=$KHTTPD_PORT backlog=4096 keepalive_timeout=120 header_timeout=120" \

@@ -61,6 +61,13 @@ pub async fn run(options: &Options, deadline: Instant) -> BenchResult {
         result
             .phases
             .push((completed, phase_start.elapsed().as_secs_f64()));
+        // Printed as soon as the phase ends (stdout is line-buffered), so that a watcher can
+        // sample the server while the clients idle between phases.
+        println!(
+            "phase {} done: {completed}/{} clients",
+            phase + 1,
+            options.clients
+        );
     }
     finish_stream(stream_task, &mut result).await;
     result

@@ -5,15 +5,18 @@ use std::process::ExitCode;
 
 use benchlib::csv::write_csv;
 use benchlib::plot::{grouped_bars_png, Labels};
-use benchlib::report::{self, Row};
+use benchlib::report::{self, Table};
 use benchlib::{Args, ResultLine};
 
 const HELP: &str = "\
 usage: bench-report [--baseline NAME]... [--csv OUT.csv] [--png OUT.png] FILE...
 
 Reads every `RESULT key=value ...` line of the FILEs, groups them by scenario and server
-(several runs are averaged) and prints rps, p50, p99 and the ratios against the baseline
-server of each scenario: the first --baseline NAME present in that scenario.
+and prints, per row, the medians of its runs (rps, p99, the server's CPU per request, the
+client's load), the errors and reconnects counted, and the ratios against the baseline
+server of each scenario (the first --baseline NAME present in it): per repeat (repeat=N,
+else the order of the runs), as median (min-max), \"tie\" when the range crosses 1.0.
+A run with errors>0 or requests=0 stays out of the table and is listed as excluded, with why.
   --csv F    also write the table as CSV
   --png F    also write a grouped bar chart of rps per server per scenario";
 
@@ -54,7 +57,8 @@ fn read_results(files: &[String]) -> Result<Vec<ResultLine>, String> {
     Ok(results)
 }
 
-fn write_png(path: &Path, rows: &[Row]) -> Result<(), String> {
+fn write_png(path: &Path, table: &Table) -> Result<(), String> {
+    let rows = &table.rows;
     let scenarios = report::scenarios(rows);
     let servers = report::servers(rows);
     let values: Vec<Vec<Option<f64>>> = servers
@@ -66,12 +70,14 @@ fn write_png(path: &Path, rows: &[Row]) -> Result<(), String> {
                     rows.iter()
                         .find(|r| &r.server == server && &r.scenario == scenario)
                         .and_then(|r| r.rps_ratio)
+                        .map(|ratio| ratio.median)
                 })
                 .collect()
         })
         .collect();
     let labels = Labels {
-        title: "throughput relative to the scenario's baseline (1.0 = baseline)",
+        title:
+            "throughput relative to the scenario's baseline, median of the repeats (1.0 = baseline)",
         x: "",
         y: "rps ratio",
     };
@@ -83,15 +89,15 @@ fn run(options: Options) -> Result<(), String> {
     if results.is_empty() {
         return Err("no RESULT lines found in the input files".to_string());
     }
-    let rows = report::build_table(&results, &options.baselines);
-    print!("{}", report::format_table(&rows));
+    let table = report::build_table(&results, &options.baselines);
+    print!("{}", report::format_table(&table));
     if let Some(path) = &options.csv {
-        let rows = report::csv_rows(&rows);
+        let rows = report::csv_rows(&table);
         write_csv(path, &report::CSV_HEADER, &rows)
             .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     if let Some(path) = &options.png {
-        write_png(path, &rows)?;
+        write_png(path, &table)?;
     }
     Ok(())
 }
