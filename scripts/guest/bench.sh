@@ -207,7 +207,7 @@ http {
   uwsgi_temp_path $NGX/uwsgi;
   scgi_temp_path $NGX/scgi;
   server {
-    listen 127.0.0.1:$NGINX_PORT reuseport backlog=4096;
+    listen 127.0.0.1:$NGINX_PORT reuseport deferred backlog=4096;
     root $WWW;
     index index.html;
   }
@@ -544,7 +544,8 @@ bench_http() {
   secs=$(pick 5 2) counts=$(pick "1 32 256 1000" "1 256") sizes=$(pick "1k 16k 1m" "1k 1m")
   say "http: khttpd_rs vs nginx, files $sizes, $counts clients, ${secs}s per run, $REPEATS repeats"
   make_www
-  load khttpd_rs port=$KHTTPD_PORT backlog=4096 root=$WWW || return
+  # Both servers with TCP_DEFER_ACCEPT (nginx: listen ... deferred).
+  load khttpd_rs port=$KHTTPD_PORT backlog=4096 root=$WWW defer_accept=1 || return
   for c in $counts; do
     nginx_start "$c" || break
     for size in $sizes; do http_cell "$c" "$size" "$secs"; done
