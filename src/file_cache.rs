@@ -18,10 +18,10 @@ use crate::{
 };
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{
-    new_mutex,
+    new_spinlock,
     prelude::*,
     str::CStr,
-    sync::{Arc, Mutex},
+    sync::{Arc, SpinLock},
 };
 
 /// Slots in the table.
@@ -43,7 +43,7 @@ struct Entry {
 pub(crate) struct FileCache {
     // INVARIANT: `slots.len() == SLOTS` (allocated once in `new`).
     #[pin]
-    slots: Mutex<KVec<Option<Entry>>>,
+    slots: SpinLock<KVec<Option<Entry>>>,
     /// Opens answered from the cache.
     pub(crate) hits: AtomicU64,
     /// Opens that looked the name up (new, expired or evicted).
@@ -59,7 +59,7 @@ impl FileCache {
         }
         Arc::pin_init(
             pin_init!(Self {
-                slots <- new_mutex!(slots, "khttpd_rs file cache"),
+                slots <- new_spinlock!(slots, "khttpd_rs file cache"),
                 hits: AtomicU64::new(0),
                 misses: AtomicU64::new(0),
             }),
@@ -91,10 +91,12 @@ impl FileCache {
         };
         drop(expired);
         self.misses.fetch_add(1, Ordering::Relaxed);
+        // The validity counts from before the lookup: a slow open cannot stretch it.
+        let until = clock::after_ms(VALID_MS);
         let file = root.open(name)?;
         let meta = file.stat()?;
         if meta.is_file {
-            self.insert(slot, key, &file, meta);
+            self.insert(slot, key, &file, meta, until);
         }
         Ok((file, meta))
     }
@@ -105,14 +107,17 @@ impl FileCache {
         let mut slots = self.slots.lock();
         for s in slots.iter_mut() {
             if s.as_ref().is_some_and(|e| now >= e.until) {
-                // fput() from here only queues the final release: fine under the mutex.
+                // fput() from the accept thread only queues the final release, and kfree()
+                // does not sleep: fine under the spinlock.
                 drop(s.take());
             }
         }
     }
 
-    /// Caches `file` under `key` in `slot` (best effort: without memory, nothing is cached).
-    fn insert(&self, slot: usize, key: &[u8], file: &File, meta: Meta) {
+    /// Caches `file` under `key` in `slot` until `until` (best effort: without memory, nothing
+    /// is cached). An entry for the same name opened later (a later `until`) is kept: a slow
+    /// open must not put an older file back.
+    fn insert(&self, slot: usize, key: &[u8], file: &File, meta: Meta, until: Deadline) {
         let mut name = KVec::new();
         if name.extend_from_slice(key, GFP_KERNEL).is_err() {
             return;
@@ -121,12 +126,16 @@ impl FileCache {
             name,
             file: file.clone_ref(),
             meta,
-            until: clock::after_ms(VALID_MS),
+            until,
         };
-        // The entry replaced is released after the lock is dropped.
-        let _old = {
+        // The entry replaced (or this one, if kept out) is released after the lock is dropped.
+        let _released = {
             let mut slots = self.slots.lock();
-            slots.get_mut(slot).and_then(|s| s.replace(entry))
+            match slots.get_mut(slot) {
+                Some(Some(e)) if e.name == entry.name && e.until >= until => Some(entry),
+                Some(s) => s.replace(entry),
+                None => Some(entry),
+            }
         };
     }
 }

@@ -237,27 +237,37 @@ impl File {
 
     /// Sends up to `len` bytes from `*pos` to `stream` without copying them: the page-cache
     /// pages go to TCP by reference (`MSG_SPLICE_PAGES`), and `*pos` advances by what was
-    /// queued. `Ok(0)` at end of file, `Err(EAGAIN)` when the socket is full, `Err(EINVAL)`
-    /// when the file system cannot splice (read it with [`File::read_at`] then). `more`: the
-    /// response goes on after these bytes (`MSG_MORE`).
+    /// queued, with whether the socket filled up (it took less than offered: a write-space
+    /// wake-up comes). `Ok((0, _))` at end of file, `Err(EAGAIN)` when the socket is full,
+    /// `Err(EINVAL)` when the file system cannot splice (read it with [`File::read_at`] then).
+    /// `more`: the response goes on after these bytes (`MSG_MORE`).
     pub(crate) fn splice_to(
         &self,
         stream: &Stream,
         pos: &mut u64,
         len: usize,
         more: bool,
-    ) -> Result<usize> {
+    ) -> Result<(usize, bool)> {
         let mut off = i64::try_from(*pos).map_err(|_| EINVAL)?;
+        let mut full = false;
         // SAFETY: the file is open for reading and the socket is a connected stream, both
-        // valid for the call (borrowed from their owners); `off` is a valid in/out position.
+        // valid for the call (borrowed from their owners); `off` and `full` are valid
+        // in/out places.
         let n = unsafe {
-            ktcp_splice_to_socket(self.ptr.as_ptr(), &mut off, stream.raw_socket(), len, more)
+            ktcp_splice_to_socket(
+                self.ptr.as_ptr(),
+                &mut off,
+                stream.raw_socket(),
+                len,
+                more,
+                &mut full,
+            )
         };
         if n < 0 {
             return Err(Error::from_errno(n as i32));
         }
         *pos = u64::try_from(off).map_err(|_| EINVAL)?;
-        Ok(n as usize)
+        Ok((n as usize, full))
     }
 
     /// Calls `entry(name, is_dir)` for every entry of this directory except `.` and `..`,

@@ -49,9 +49,16 @@ void ktcp_sock_set_nodelay(struct socket *sock)
  * send never blocks (MSG_DONTWAIT); what it did not take is released by
  * splice_direct_to_actor() and read again on the next call, from the advanced position.
  */
+struct splice_to_sock {
+	struct socket *sock;
+	/* The socket took less than it was offered (it is full: a write-space wake-up comes). */
+	bool full;
+};
+
 static int splice_to_sock_actor(struct pipe_inode_info *pipe, struct splice_desc *sd)
 {
-	struct socket *sock = sd->u.data;
+	struct splice_to_sock *to = sd->u.data;
+	struct socket *sock = to->sock;
 	unsigned int mask = pipe->ring_size - 1;
 	size_t sent = 0, want = sd->total_len;
 	int ret = 0;
@@ -81,8 +88,10 @@ static int splice_to_sock_actor(struct pipe_inode_info *pipe, struct splice_desc
 			msg.msg_flags |= MSG_MORE;
 		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bvec, n, len);
 		ret = sock_sendmsg(sock, &msg);
-		if (ret <= 0)
+		if (ret <= 0) {
+			to->full = ret == -EAGAIN;
 			goto out;
+		}
 		sent += ret;
 		/* Drop what the socket took from the front of the pipe, and empty buffers. */
 		for (size_t left = ret; !pipe_empty(pipe->head, pipe->tail);) {
@@ -97,27 +106,36 @@ static int splice_to_sock_actor(struct pipe_inode_info *pipe, struct splice_desc
 			pipe_buf_release(pipe, buf);
 			pipe->tail++;
 		}
-		if ((size_t)ret < len)
-			break; /* the socket is full */
+		if ((size_t)ret < len) {
+			to->full = true;
+			break;
+		}
 	}
 out:
 	return sent ? sent : ret;
 }
 
 ssize_t ktcp_splice_to_socket(struct file *in, loff_t *pos, struct socket *sock, size_t len,
-			      bool more)
+			      bool more, bool *full)
 {
+	struct splice_to_sock to = { .sock = sock, .full = false };
 	struct splice_desc sd = {
 		.len = len,
 		.total_len = len,
 		.flags = more ? SPLICE_F_MORE : 0,
 		.pos = *pos,
-		.u.data = sock,
+		.u.data = &to,
 	};
+	const struct cred *old;
 	ssize_t ret;
 
-	/* What read() checks too (kernel_read does): LSM, fanotify permission events, range. */
+	/*
+	 * What read() checks too (kernel_read does): LSM, fanotify permission events, range; as
+	 * the user the file was opened for (its f_cred), not the worker.
+	 */
+	old = override_creds(in->f_cred);
 	ret = rw_verify_area(READ, in, pos, len);
+	revert_creds(old);
 	if (ret)
 		return ret;
 	ret = splice_direct_to_actor(in, &sd, splice_to_sock_actor);
@@ -125,6 +143,7 @@ ssize_t ktcp_splice_to_socket(struct file *in, loff_t *pos, struct socket *sock,
 		*pos = sd.pos;
 		fsnotify_access(in);
 	}
+	*full = to.full;
 	return ret;
 }
 

@@ -25,7 +25,7 @@ void ktcp_sock_set_rcvtimeo(struct socket *sock, long timeo);
 int ktcp_sock_set_defer_accept(struct socket *sock, int secs);
 void ktcp_init_wait_entry(struct wait_queue_entry *entry, wait_queue_func_t func);
 ssize_t ktcp_splice_to_socket(struct file *in, loff_t *pos, struct socket *sock, size_t len,
-			      bool more);
+			      bool more, bool *full);
 
 /* RCU. */
 void ktcp_rcu_read_lock(void);

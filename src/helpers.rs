@@ -64,6 +64,7 @@ extern "C" {
         sock: *mut bindings::socket,
         len: usize,
         more: bool,
+        full: *mut bool,
     ) -> isize;
 
     pub(crate) fn ktcp_rcu_read_lock();

@@ -209,17 +209,18 @@ impl SendQueue {
         let more = (want as u64) < left;
         match file.splice_to(stream, pos, want, more) {
             // The file shrank: the promised length cannot be met.
-            Ok(0) => Some(Flushed::Failed),
-            Ok(n) => {
+            Ok((0, _)) => Some(Flushed::Failed),
+            Ok((n, full)) => {
                 moved.bytes += n as u64;
                 moved.spliced += n as u64;
                 *budget = budget.saturating_sub(n);
                 if *pos >= *end {
                     self.body = Body::None;
                     None
-                } else if n < want {
-                    // The socket took less than offered: it is full (a write-space wake-up
-                    // comes); splicing again now would only read the pages once more.
+                } else if full {
+                    // The socket took less than offered (a write-space wake-up comes):
+                    // splicing again now would only read the pages once more. (Short for
+                    // another reason, such as the file's end: go on, and fail at once.)
                     Some(Flushed::Blocked)
                 } else {
                     None

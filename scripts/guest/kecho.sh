@@ -26,14 +26,7 @@ check kecho/connections_all_closed wait_idle kecho_rs 10
 check kecho/counters_balance counters_balance kecho_rs
 check kecho/latency_histograms latency_sane kecho_rs 100
 # Run-time settings: a shorter idle_timeout applies to the next connection; bad writes fail.
-runtime_idle_timeout() {
-  param_set kecho_rs idle_timeout 1 || return 1
-  closed_after 12345 ''
-  param_set kecho_rs idle_timeout 300
-  echo "note: idle_timeout=1 written at run time: a silent client was closed after $MS ms"
-  [ "$MS" -ge 500 ] && [ "$MS" -lt 3500 ]
-}
-check kecho/runtime_idle_timeout runtime_idle_timeout
+check_alone kecho/runtime_idle_timeout timeout_after_write kecho_rs idle_timeout 1 300 12345 '' 3500
 check kecho/runtime_bad_writes_refused eval 'param_write_refused kecho_rs idle_timeout 86401 &&
   param_write_refused kecho_rs idle_timeout -1 && param_write_refused kecho_rs max_connections 0 &&
   param_write_refused kecho_rs max_connections x && param_eq kecho_rs idle_timeout 300'

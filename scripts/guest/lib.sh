@@ -238,6 +238,17 @@ closed_after() {
   exec {fd}<&-
 }
 
+# timeout_after_write MODULE PARAM NEW OLD PORT REQUEST MAX_MS: writes NEW to the run-time
+# timeout parameter PARAM, then a client (sending REQUEST, then silent) must be closed between
+# 500 ms and MAX_MS later; OLD is written back.
+timeout_after_write() {
+  param_set "$1" "$2" "$3" || return 1
+  closed_after "$5" "$6"
+  param_set "$1" "$2" "$4"
+  echo "note: $2=$3 written at run time (was $4): a silent client was closed after $MS ms"
+  [ "$MS" -ge 500 ] && [ "$MS" -lt "$7" ]
+}
+
 # counter MODULE COUNTER: a debugfs counter, in REPLY.
 counter() { read -r REPLY <"$D/$1/$2"; }
 
