@@ -262,7 +262,7 @@ wrk_run() {
   log=$(run_log "$scenario" "$server")
   [ "$clients" -lt 2 ] && threads=1
   measured "$port" "$log" timeout -k 5 $((secs + 60)) wrk -t "$threads" -c "$clients" -d "${secs}s" \
-    --timeout "$((secs > 10 ? secs : 10))s" \
+    --timeout "$((secs > 10 ? 2 * secs : 10))s" \
     --latency "http://127.0.0.1:$port/$path"
   status=$?
   line=$(awk -v server="$server" -v scenario="$scenario" -v clients="$clients" '
@@ -290,7 +290,7 @@ ab_run() {
   local file=$1 server=$2 scenario=$3 port=$4 path=$5 clients=$6 secs=$7 max=$8
   local log status line
   log=$(run_log "$scenario" "$server")
-  measured "$port" "$log" timeout -k 5 $((secs + 60)) ab -r -s $((secs > 10 ? secs : 10)) -c "$clients" -t "$secs" -n "$max" \
+  measured "$port" "$log" timeout -k 5 $((secs + 60)) ab -r -s $((secs > 10 ? 2 * secs : 10)) -c "$clients" -t "$secs" -n "$max" \
     "http://127.0.0.1:$port/$path"
   status=$?
   line=$(awk -v server="$server" -v scenario="$scenario" -v clients="$clients" '
