@@ -39,6 +39,11 @@ if ((${#results[@]})); then
 else
   echo "no RESULT lines"
 fi
+if [ -s "$dest/latency.txt" ]; then
+  echo
+  echo "khttpd_rs / kecho_rs latency histograms (debugfs latency, ns; the whole of each load):"
+  sed 's/^/  /' "$dest/latency.txt"
+fi
 if [ -s "$dest/mem.txt" ]; then
   echo
   echo "threads and memory (whole guest, before vs during; includes the client's own sockets):"

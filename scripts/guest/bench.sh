@@ -14,7 +14,8 @@
 # by /proc/stat and /proc/net/snmp reads, and its RESULT line gains the guest's busy CPU, the
 # client's own CPU, the server's CPU per request and the connections the client opened.
 # BENCH_QUICK=1 shrinks every duration, count and the matrix, for iterating on this script.
-# Writes $KTCP_OUT/bench/: {echo,http,conc,stream}.txt (RESULT lines), mem.txt (MEM lines),
+# Writes $KTCP_OUT/bench/: {echo,http,conc,stream}.txt (RESULT lines), latency.txt (the
+# modules' latency histograms per load), mem.txt (MEM lines),
 # failures.txt (one line per client or server failure), logs/ (every client's output).
 # Exits 1 when a server failed to answer; slow numbers are never a failure.
 FLAVOUR=perf
@@ -151,6 +152,11 @@ load() {
   insmod "$MODDIR/$mod.ko" "$@" || { failed "insmod $mod $*"; return 1; }
 }
 unload() { rmmod "$1" || failed "rmmod $1"; }
+# keep_latency MODULE WHAT: appends the module's latency histograms (debugfs `latency`: queue
+# delay, service time, accept to first byte; ns) to latency.txt, under the heading WHAT.
+keep_latency() {
+  { echo "== $1: $2"; cat "/sys/kernel/debug/$1/latency" 2>&1; echo; } >>"$OUT/latency.txt"
+}
 
 user_echo_start() {
   "$BIN/user-echo-server" --port $USER_ECHO_PORT --threads "$(nproc)" --backlog 4096 >"$LOGS/user-echo-server.log" 2>&1 &
@@ -500,10 +506,12 @@ bench_echo() {
     for ((REP = 1; REP <= REPEATS; REP++)); do
       if load kecho_rs port=$KECHO_PORT backlog=4096 bench=0; then
         kecho "$OUT/echo.txt" kecho_rs "echo-${size}B" $KECHO_PORT "${args[@]}"
+        [ $REP = 1 ] && keep_latency kecho_rs "echo ${size} B, $clients clients, unbound (repeat 1)"
         unload kecho_rs
       fi
       if load kecho_rs port=$KECHO_PORT backlog=4096 bench=1; then
         kecho "$OUT/echo.txt" kecho_rs-bound "echo-${size}B" $KECHO_PORT "${args[@]}"
+        [ $REP = 1 ] && keep_latency kecho_rs "echo ${size} B, $clients clients, bound (repeat 1)"
         unload kecho_rs
       fi
       kecho "$OUT/echo.txt" user-epoll "echo-${size}B" $USER_ECHO_PORT "${args[@]}"
@@ -544,14 +552,16 @@ bench_http() {
   secs=$(pick 5 2) counts=$(pick "1 32 256 1000" "1 256") sizes=$(pick "1k 16k 1m" "1k 1m")
   say "http: khttpd_rs vs nginx, files $sizes, $counts clients, ${secs}s per run, $REPEATS repeats"
   make_www
-  # Both servers with TCP_DEFER_ACCEPT (nginx: listen ... deferred).
-  load khttpd_rs port=$KHTTPD_PORT backlog=4096 root=$WWW defer_accept=1 || return
+  # Both servers with TCP_DEFER_ACCEPT (nginx: listen ... deferred). khttpd_rs is loaded
+  # anew for each client count, so that its latency histograms are those of that count.
   for c in $counts; do
-    nginx_start "$c" || break
+    load khttpd_rs port=$KHTTPD_PORT backlog=4096 root=$WWW defer_accept=1 || return
+    nginx_start "$c" || { unload khttpd_rs; break; }
     for size in $sizes; do http_cell "$c" "$size" "$secs"; done
     nginx_stop
+    keep_latency khttpd_rs "http, $c clients, files $sizes, keep-alive and new connections"
+    unload khttpd_rs
   done
-  unload khttpd_rs
 }
 
 bench_conc_echo() {
