@@ -37,6 +37,14 @@ if grep -qE '\b(vmx|svm)\b' /proc/cpuinfo && [ -w /dev/kvm ] && [ -z "${KTCP_NO_
 export PATH=$CACHE/virtiofsd/bin:$PATH
 vng=(vng --run "$kdir/arch/x86/boot/bzImage" --cpus 2 --memory "$mem" "${accel[@]}" --disable-microvm
      --rwdir "$out" --cwd "$KTCP_ROOT" --append "log_buf_len=16M kfence.sample_interval=10")
+# One guest at a time on this machine (TCG: two would halve each other's speed and break the
+# timing bounds): every worktree and helper takes the same lock, and says when it waits.
+exec {vm_lock}>"${KTCP_VM_LOCK:-/tmp/ktcp-vm.lock}"
+if ! flock -n "$vm_lock"; then
+  stage "vm: another guest is running on this machine; waiting for it"
+  flock "$vm_lock"
+fi
+
 if [ -z "$cmd" ]; then
   exec "${vng[@]}"
 fi
