@@ -25,6 +25,7 @@ use crate::{
     net::{Stream, Wake, WatchedStream},
     params::Tunable,
     queue::OwnedQueue,
+    trace,
 };
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use kernel::{
@@ -212,8 +213,13 @@ impl<S: Session> Core<S> {
 
     /// Takes a freshly accepted stream: registers it and starts its work item, or refuses it.
     pub(crate) fn admit(self: &Arc<Self>, stream: Stream) {
-        bump(&self.stats.accepted);
-        let conn = match Arc::pin_init(Conn::new(stream, CoreRef::new(self)), GFP_KERNEL) {
+        // The connection's id in the trace events: its number since the module was loaded.
+        let id = self
+            .stats
+            .accepted
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_add(1);
+        let conn = match Arc::pin_init(Conn::new(stream, CoreRef::new(self), id), GFP_KERNEL) {
             Ok(conn) => conn,
             Err(_) => {
                 // The stream was dropped (released) with the failed initialiser.
@@ -222,7 +228,13 @@ impl<S: Session> Core<S> {
                 return;
             }
         };
-        match self.insert(&conn) {
+        let admission = self.insert(&conn);
+        trace::conn_open(
+            id,
+            conn.stream(),
+            !matches!(admission, Ok(Admission::Served)),
+        );
+        match admission {
             Ok(Admission::Served) => {}
             Ok(Admission::Refused) => {
                 bump(&self.stats.refused);
@@ -233,6 +245,11 @@ impl<S: Session> Core<S> {
                 // Unloading, or too many refused clients lingering already: close at once.
                 S::refuse(conn.stream(), &self.shared);
                 conn.closed.store(true, Ordering::Relaxed);
+                trace::conn_close(
+                    id,
+                    conn.stream(),
+                    clock::ns().saturating_sub(conn.opened_at),
+                );
                 conn.stream().shutdown();
                 bump(&self.stats.refused);
                 bump(&self.stats.closed);
@@ -449,6 +466,10 @@ pub(crate) struct Conn<S: Session> {
     deadline: AtomicU64,
     /// When the pending run was queued ([`clock::ns`]; 0: none pending), for the queue delay.
     queued_at: AtomicU64,
+    /// The connection's number since the module was loaded, for the trace events.
+    id: u64,
+    /// When it was accepted ([`clock::ns`]), for the `conn_close` event.
+    opened_at: u64,
 }
 
 impl_has_work! {
@@ -456,7 +477,7 @@ impl_has_work! {
 }
 
 impl<S: Session> Conn<S> {
-    fn new(stream: Stream, core: CoreRef<S>) -> impl PinInit<Self, Error> {
+    fn new(stream: Stream, core: CoreRef<S>, id: u64) -> impl PinInit<Self, Error> {
         let session = S::new(&core.shared);
         try_pin_init!(Self {
             work <- new_work!("ktcp::Conn::work"),
@@ -469,6 +490,8 @@ impl<S: Session> Conn<S> {
             timed_out: AtomicBool::new(false),
             deadline: AtomicU64::new(NEVER),
             queued_at: AtomicU64::new(0),
+            id,
+            opened_at: clock::ns(),
         })
     }
 
@@ -497,6 +520,12 @@ impl<S: Session> Conn<S> {
         }
         // The registration's reference goes here; the caller still holds one.
         drop(self.socket.unwatch());
+        // Before the shutdown, while the peer's address can still be read.
+        trace::conn_close(
+            self.id,
+            self.stream(),
+            clock::ns().saturating_sub(self.opened_at),
+        );
         self.stream().shutdown();
         self.core.remove(self);
         self.core.stats.active.fetch_sub(1, Ordering::Relaxed);

@@ -2,7 +2,7 @@
 
 //! Rust declarations of the C shims in `helpers.c` and the module shims (`params.h`), made
 //! once here with the types bindgen gives for their arguments. Only the wrapper layer
-//! (`net.rs`, `fs.rs`, `clock.rs`, `stats.rs`, `params.rs`) calls them.
+//! (`net.rs`, `fs.rs`, `clock.rs`, `stats.rs`, `params.rs`, `trace.rs`) calls them.
 
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_long, c_uint, c_ulong};
@@ -42,6 +42,20 @@ pub(crate) struct RawLive {
     pub(crate) idle_timeout: *const c_int,
     pub(crate) keepalive_timeout: *const c_int,
     pub(crate) header_timeout: *const c_int,
+}
+
+/// `struct ktcp_request_text` of `ktcp_events.h`: the text parts of a `request` event.
+#[repr(C)]
+pub(crate) struct KtcpRequestText {
+    pub(crate) method: *const u8,
+    pub(crate) target: *const u8,
+    pub(crate) referer: *const u8,
+    pub(crate) user_agent: *const u8,
+    pub(crate) method_len: u16,
+    pub(crate) target_len: u16,
+    pub(crate) referer_len: u16,
+    pub(crate) user_agent_len: u16,
+    pub(crate) version: u8,
 }
 
 // Each module calls the subset it needs. The bindgen structs are only ever passed by pointer,
@@ -103,6 +117,20 @@ extern "C" {
     pub(crate) fn ktcp_put_cred(cred: *const bindings::cred);
     pub(crate) fn ktcp_override_creds(cred: *const bindings::cred) -> *const bindings::cred;
     pub(crate) fn ktcp_revert_creds(old: *const bindings::cred);
+
+    pub(crate) static ktcp_trace_conn_open_on: *const bindings::atomic_t;
+    pub(crate) static ktcp_trace_conn_close_on: *const bindings::atomic_t;
+    pub(crate) static ktcp_trace_request_on: *const bindings::atomic_t;
+    pub(crate) fn ktcp_trace_conn_open(id: u64, sock: *mut bindings::socket, refused: bool);
+    pub(crate) fn ktcp_trace_conn_close(id: u64, sock: *mut bindings::socket, duration_ns: u64);
+    pub(crate) fn ktcp_trace_request(
+        sock: *mut bindings::socket,
+        text: *const KtcpRequestText,
+        status: u16,
+        bytes: u64,
+        body_bytes: u64,
+        duration_ns: u64,
+    );
 
     pub(crate) fn ktcp_params_get(params: *mut RawParams);
     pub(crate) fn ktcp_live_params(live: *mut RawLive);

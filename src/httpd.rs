@@ -14,6 +14,7 @@ use crate::{
     budget::{BufferBudget, Reservation},
     clock::{self, Deadline, NEVER},
     conn::{Session, Step},
+    http_trace::RequestNote,
     latency::{Latency, Metric},
     net::Stream,
     params::Tunable,
@@ -130,6 +131,7 @@ impl HttpShared {
         bufs.start = 0;
         bufs.end = 0;
         bufs.out.clear();
+        bufs.note.forget();
         self.pool.put(bufs);
     }
 
@@ -160,6 +162,8 @@ struct ConnBuffers {
     out: SendQueue,
     /// Scratch space for the name looked up under the root.
     name: KVec<u8>,
+    /// The request being answered, for its trace event.
+    note: RequestNote,
 }
 
 /// A busy connection's buffers and what they cost against the budget.
@@ -177,6 +181,7 @@ impl ConnBuffers {
                 end: 0,
                 out: SendQueue::new()?,
                 name: KVec::from_elem(0, NAME_CAP, GFP_KERNEL)?,
+                note: RequestNote::new(),
             },
             GFP_KERNEL,
         )?)
@@ -249,6 +254,9 @@ impl Http {
                     &mut bufs.name,
                 );
                 shared.counters.count(answer.status);
+                let head = bufs.out.buffered();
+                bufs.note
+                    .note(Some(&req), answer.status, head, self.request_at);
                 self.close_after = answer.close;
                 self.linger_after = answer.status.code() >= 400 || req.content_length > 0;
                 self.discard = req.content_length;
@@ -264,8 +272,10 @@ impl Http {
             Parsed::Reject(reject) => {
                 self.request_at = clock::ns();
                 shared.counters.requests.fetch_add(1, Ordering::Relaxed);
-                respond::reject(reject.status, &mut bufs.out);
+                let body = respond::reject(reject.status, &mut bufs.out);
                 shared.counters.count(reject.status);
+                let head = bufs.out.buffered().saturating_sub(body);
+                bufs.note.note(None, reject.status, head, self.request_at);
                 self.close_after = true;
                 self.linger_after = true;
                 self.parser.reset();
@@ -289,6 +299,7 @@ impl Http {
             let mut moved = Moved::default();
             let flushed = bufs.out.flush(stream, &mut budget, &mut moved);
             shared.counters.moved(&moved);
+            bufs.note.sent(moved.bytes);
             if moved.bytes > 0 {
                 self.stall_deadline = clock::after_ms(shared.stall_ms());
                 lat.record_since(Metric::FirstByte, core::mem::take(&mut self.accepted_at));
@@ -297,6 +308,7 @@ impl Http {
                 Flushed::Done => {
                     self.stall_deadline = NEVER;
                     lat.record_since(Metric::Service, core::mem::take(&mut self.request_at));
+                    bufs.note.emit(stream);
                 }
                 Flushed::Blocked => {
                     if self.stall_deadline == NEVER {
@@ -308,6 +320,7 @@ impl Http {
                 Flushed::Budget => return (Step::Yield, false),
                 Flushed::Failed => {
                     shared.counters.errors.fetch_add(1, Ordering::Relaxed);
+                    bufs.note.emit(stream);
                     return (Step::Close, false);
                 }
             }
@@ -462,6 +475,7 @@ impl Session for Http {
         if !bufs.out.is_empty() || self.discard > 0 {
             // A response the client does not read, or a body it does not send.
             return if now >= self.stall_deadline {
+                bufs.note.emit(stream);
                 Step::Close
             } else {
                 self.on_ready(stream, shared, lat)
@@ -469,11 +483,16 @@ impl Session for Http {
         }
         if bufs.start < bufs.end && now >= self.head_deadline {
             // A request that never completed gets a 408 (best effort: one non-blocking send).
-            respond::reject(Status::RequestTimeout, &mut bufs.out);
+            let body = respond::reject(Status::RequestTimeout, &mut bufs.out);
             shared.counters.count(Status::RequestTimeout);
+            let head = bufs.out.buffered().saturating_sub(body);
+            bufs.note
+                .note(None, Status::RequestTimeout, head, clock::ns());
             let (mut budget, mut moved) = (BUDGET, Moved::default());
             let flushed = bufs.out.flush(stream, &mut budget, &mut moved);
             shared.counters.moved(&moved);
+            bufs.note.sent(moved.bytes);
+            bufs.note.emit(stream);
             return match flushed {
                 Flushed::Done => Step::Linger,
                 _ => Step::Close,

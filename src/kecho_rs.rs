@@ -26,6 +26,7 @@ mod queue;
 mod server;
 mod stats;
 mod thread;
+mod trace;
 
 use echo::{Echo, EchoShared};
 use params::{in_range, Params};

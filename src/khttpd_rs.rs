@@ -16,6 +16,7 @@ mod debugfs;
 mod file_cache;
 mod fs;
 mod helpers;
+mod http_trace;
 mod httpd;
 mod latency;
 mod net;
@@ -30,6 +31,7 @@ mod send_queue;
 mod server;
 mod stats;
 mod thread;
+mod trace;
 
 use budget::BufferBudget;
 use file_cache::FileCache;

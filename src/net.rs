@@ -224,9 +224,8 @@ impl Stream {
         Ok(ret as usize)
     }
 
-    /// The socket, for the file layer's zero-copy send (`fs::File::splice_to`); valid while
-    /// `self` lives.
-    #[allow(dead_code)] // Used by khttpd_rs only.
+    /// The socket, for the file layer's zero-copy send (`fs::File::splice_to`) and the trace
+    /// events (`trace.rs`); valid while `self` lives.
     pub(crate) fn raw_socket(&self) -> *mut bindings::socket {
         self.sock.as_ptr()
     }

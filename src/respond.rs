@@ -119,10 +119,15 @@ pub(crate) fn respond(
 }
 
 /// Writes an error response for a request that could not be parsed; the connection closes.
-pub(crate) fn reject(status: Status, out: &mut SendQueue) {
+/// The length of its body (the error page), 0 if nothing could be written.
+pub(crate) fn reject(status: Status, out: &mut SendQueue) -> usize {
     out.clear();
-    if let Some(n) = write_closing_error(status, out.tail()) {
-        out.commit(n);
+    match write_closing_error(status, out.tail()) {
+        Some(n) => {
+            out.commit(n);
+            error_body(status).len()
+        }
+        None => 0,
     }
 }
 

@@ -142,6 +142,11 @@ impl SendQueue {
         self.start == self.end && matches!(self.body, Body::None)
     }
 
+    /// How many bytes are pending in the buffer (not counting the body still to come).
+    pub(crate) fn buffered(&self) -> usize {
+        self.end.saturating_sub(self.start)
+    }
+
     /// The free space after the pending bytes, to write a head into; see [`SendQueue::commit`].
     pub(crate) fn tail(&mut self) -> &mut [u8] {
         self.buf.get_mut(self.end..).unwrap_or_default()

@@ -54,6 +54,21 @@ impl Method {
         }
     }
 
+    /// The method's name, as sent.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+            Method::Connect => "CONNECT",
+            Method::Options => "OPTIONS",
+            Method::Trace => "TRACE",
+            Method::Patch => "PATCH",
+        }
+    }
+
     /// Whether a static file server serves this method: `GET` and `HEAD`. The others are
     /// answered 405 with `Allow: GET, HEAD`.
     pub(crate) fn allowed(self) -> bool {
@@ -122,6 +137,10 @@ pub(crate) struct Request<'b> {
     /// The `If-Range` value, for [`super::range::if_range_allows`]; `None` if absent or
     /// sent more than once.
     pub(crate) if_range: Option<&'b [u8]>,
+    /// The `User-Agent` value, for the access log; `None` if absent or sent more than once.
+    pub(crate) user_agent: Option<&'b [u8]>,
+    /// The `Referer` value, for the access log; `None` if absent or sent more than once.
+    pub(crate) referer: Option<&'b [u8]>,
 }
 
 /// Why a request is refused, and whether the connection must close afterwards.
@@ -454,6 +473,10 @@ struct Fields<'b> {
     range: Single<'b>,
     /// `If-Range`.
     if_range: Single<'b>,
+    /// `User-Agent`.
+    user_agent: Single<'b>,
+    /// `Referer`.
+    referer: Single<'b>,
 }
 
 impl<'b> Fields<'b> {
@@ -495,6 +518,10 @@ impl<'b> Fields<'b> {
             self.range.add(value);
         } else if name.eq_ignore_ascii_case(b"if-range") {
             self.if_range.add(value);
+        } else if name.eq_ignore_ascii_case(b"user-agent") {
+            self.user_agent.add(value);
+        } else if name.eq_ignore_ascii_case(b"referer") {
+            self.referer.add(value);
         }
         Ok(())
     }
@@ -553,6 +580,8 @@ impl<'b> Fields<'b> {
                 _ => self.range.get(),
             },
             if_range: self.if_range.get(),
+            user_agent: self.user_agent.get(),
+            referer: self.referer.get(),
         })
     }
 }

@@ -12,6 +12,7 @@ pub(crate) mod histogram;
 pub(crate) mod http;
 mod lex;
 pub(crate) mod listing;
+pub(crate) mod log_escape;
 pub(crate) mod mime;
 pub(crate) mod path;
 pub(crate) mod range;

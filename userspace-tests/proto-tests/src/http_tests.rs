@@ -134,7 +134,22 @@ fn methods() {
         let (req, _) = complete(raw.as_bytes());
         assert_eq!(req.method, method);
         assert_eq!(req.method.allowed(), allowed, "{token}");
+        assert_eq!(req.method.name(), token);
     }
+}
+
+#[test]
+fn user_agent_and_referer_for_the_log() {
+    let (req, _) = complete(
+        b"GET / HTTP/1.1\r\nHost: a\r\nUser-Agent:  curl/8 (x)  \r\nreferer: http://r/\r\n\r\n",
+    );
+    assert_eq!(req.user_agent, Some(&b"curl/8 (x)"[..]));
+    assert_eq!(req.referer, Some(&b"http://r/"[..]));
+    let (req, _) = complete(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_eq!((req.user_agent, req.referer), (None, None));
+    // Sent twice: neither value is the one, none is logged (and the request is served).
+    let (req, _) = complete(b"GET / HTTP/1.1\r\nHost: a\r\nUser-Agent: a\r\nUser-Agent: b\r\n\r\n");
+    assert_eq!(req.user_agent, None);
 }
 
 #[test]

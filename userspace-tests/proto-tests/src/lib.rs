@@ -33,6 +33,8 @@ mod http_tests;
 #[cfg(test)]
 mod listing_tests;
 #[cfg(test)]
+mod log_escape_tests;
+#[cfg(test)]
 mod mime_tests;
 #[cfg(test)]
 mod overflow_tests;
