@@ -42,6 +42,7 @@ pub(crate) struct RawLive {
     pub(crate) idle_timeout: *const c_int,
     pub(crate) keepalive_timeout: *const c_int,
     pub(crate) header_timeout: *const c_int,
+    pub(crate) max_age: *const c_int,
 }
 
 // Each module calls the subset it needs. The bindgen structs are only ever passed by pointer,
