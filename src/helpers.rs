@@ -42,6 +42,7 @@ pub(crate) struct RawLive {
     pub(crate) idle_timeout: *const c_int,
     pub(crate) keepalive_timeout: *const c_int,
     pub(crate) header_timeout: *const c_int,
+    pub(crate) max_age: *const c_int,
 }
 
 /// `struct ktcp_request_text` of `ktcp_events.h`: the text parts of a `request` event.

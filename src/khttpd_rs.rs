@@ -5,7 +5,8 @@
 //! Same shape as kecho_rs (accept kthread, readiness-driven work items); the protocol lives
 //! in `proto/` (plain Rust, host-tested) and `respond.rs`. Parameters: `port`, `backlog`,
 //! `bench`, `max_connections`, `root`, `keepalive_timeout`, `header_timeout`, `uid`, `gid`,
-//! `dotfiles`, `buffer_mib`; counters in `/sys/kernel/debug/khttpd_rs/`.
+//! `dotfiles`, `buffer_mib`, `defer_accept`, `max_age`; counters in
+//! `/sys/kernel/debug/khttpd_rs/`.
 
 use kernel::{c_str, prelude::*, str::CStr};
 
@@ -53,7 +54,7 @@ struct KhttpdRs {
 }
 
 /// Looks up the `root` parameter: `None` (hello mode) when empty.
-fn open_docroot(params: &Params) -> Result<Option<Docroot>> {
+fn open_docroot(params: &Params, live: &Live) -> Result<Option<Docroot>> {
     let root = params.root();
     if root.is_empty() {
         return Ok(None);
@@ -75,6 +76,7 @@ fn open_docroot(params: &Params) -> Result<Option<Docroot>> {
         root,
         dotfiles: raw.dotfiles,
         cache: FileCache::new()?,
+        max_age: live.max_age.ok_or(EINVAL)?,
     }))
 }
 
@@ -87,14 +89,14 @@ impl kernel::Module for KhttpdRs {
         let keepalive_s = in_range("keepalive_timeout", raw.keepalive_timeout, 0, 3600)? as u32;
         let header_s = in_range("header_timeout", raw.header_timeout, 0, 3600)? as u32;
         let buffer_mib = in_range("buffer_mib", raw.buffer_mib, 1, 65536)? as usize;
-        let docroot = open_docroot(&params)?;
+        let live = Live::get()?;
+        let docroot = open_docroot(&params, &live)?;
         let mode: &CStr = if docroot.is_some() {
             c_str!("static files")
         } else {
             c_str!("hello mode")
         };
         let budget = BufferBudget::new(buffer_mib << 20)?;
-        let live = Live::get()?;
         let shared = HttpShared::new(
             docroot,
             live.keepalive_timeout.ok_or(EINVAL)?,

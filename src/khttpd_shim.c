@@ -14,6 +14,9 @@ KTCP_LIVE_INT(keepalive_timeout, 30, 0, 3600,
 KTCP_LIVE_INT(header_timeout, 10, 0, 3600,
 	      "seconds a request head may take to arrive, 0-3600 (0: forever; default 10; writable at run time)");
 
+KTCP_LIVE_INT(max_age, 0, 0, 31536000,
+	      "seconds of Cache-Control: max-age on file responses, 0-31536000 (0: no Cache-Control; default 0; writable at run time)");
+
 static int uid = 65534;
 module_param(uid, int, 0444);
 MODULE_PARM_DESC(uid, "user id whose permissions files are looked up and opened with (default 65534)");
@@ -51,5 +54,6 @@ void ktcp_live_params(struct ktcp_live *l)
 {
 	*l = (struct ktcp_live){ .max_connections = &max_connections,
 				 .keepalive_timeout = &keepalive_timeout,
-				 .header_timeout = &header_timeout };
+				 .header_timeout = &header_timeout,
+				 .max_age = &max_age };
 }

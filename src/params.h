@@ -46,6 +46,7 @@ struct ktcp_live {
 	const int *idle_timeout;
 	const int *keepalive_timeout;
 	const int *header_timeout;
+	const int *max_age;
 };
 void ktcp_live_params(struct ktcp_live *l);
 

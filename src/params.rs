@@ -132,6 +132,7 @@ pub(crate) struct Live {
     pub(crate) idle_timeout: Option<Tunable>,
     pub(crate) keepalive_timeout: Option<Tunable>,
     pub(crate) header_timeout: Option<Tunable>,
+    pub(crate) max_age: Option<Tunable>,
 }
 
 impl Live {
@@ -143,6 +144,7 @@ impl Live {
             idle_timeout: core::ptr::null(),
             keepalive_timeout: core::ptr::null(),
             header_timeout: core::ptr::null(),
+            max_age: core::ptr::null(),
         };
         // SAFETY: `raw` is a valid `struct ktcp_live` for the shim to fill.
         unsafe { helpers::ktcp_live_params(&mut raw) };
@@ -153,6 +155,7 @@ impl Live {
             idle_timeout: tunable(raw.idle_timeout),
             keepalive_timeout: tunable(raw.keepalive_timeout),
             header_timeout: tunable(raw.header_timeout),
+            max_age: tunable(raw.max_age),
         })
     }
 }

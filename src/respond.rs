@@ -11,8 +11,10 @@ use crate::{
     clock,
     file_cache::FileCache,
     fs::{File, Meta, Root},
+    params::Tunable,
     proto::{
-        date::{format_http_date, parse_http_date},
+        date::format_http_date,
+        etag::{is_not_modified, ETag},
         http::{Method, Request},
         listing, mime,
         path::{self, is_hidden_name, write_dir_location, PathError},
@@ -43,6 +45,9 @@ pub(crate) struct Docroot {
     pub(crate) dotfiles: bool,
     /// Files opened recently under the root.
     pub(crate) cache: Arc<FileCache>,
+    /// Seconds of `Cache-Control: max-age` on file responses (0: none; writable at run
+    /// time).
+    pub(crate) max_age: Tunable,
 }
 
 impl Docroot {
@@ -142,6 +147,8 @@ pub(crate) fn write_closing_error(status: Status, buf: &mut [u8]) -> Option<usiz
         keep_alive: false,
         date: &date,
         last_modified: None,
+        etag: None,
+        max_age: None,
         content_range: None,
         location: None,
         allow: false,
@@ -160,6 +167,8 @@ fn head<'a>(ex: &'a Exchange<'_>, status: Status, len: u64, content_type: &'a st
         keep_alive: ex.req.keep_alive,
         date: &ex.date,
         last_modified: None,
+        etag: None,
+        max_age: None,
         content_range: None,
         location: None,
         allow: false,
@@ -262,7 +271,14 @@ fn serve_path(
             return error(ex, out, Status::NotFound);
         }
         let shown = name.get(..len).unwrap_or_default();
-        return serve_file(ex, out, file, &meta, mime::mime_for(shown));
+        return serve_file(
+            ex,
+            out,
+            file,
+            &meta,
+            mime::mime_for(shown),
+            &docroot.max_age,
+        );
     }
     if !meta.is_dir {
         return error(ex, out, Status::Forbidden);
@@ -276,7 +292,7 @@ fn serve_path(
     if let Some(index) = index_name(name, len) {
         match docroot.open(index) {
             Ok((index_file, index_meta)) if index_meta.is_file => {
-                return serve_file(ex, out, index_file, &index_meta, HTML)
+                return serve_file(ex, out, index_file, &index_meta, HTML, &docroot.max_age)
             }
             Ok(_) => {}
             Err(e) if lookup_status(e) == Status::NotFound => {}
@@ -314,23 +330,13 @@ fn redirect(ex: &Exchange<'_>, out: &mut SendQueue, name: &mut [u8], len: usize)
     send(ex, out, &h, Body::Static { data: page, pos: 0 })
 }
 
-/// Which bytes of a `len`-byte representation to send: a 206 range, the whole 200, or 416.
-fn select_range(ex: &Exchange<'_>, len: u64, last_modified: Option<u64>) -> RangeSpec {
+/// Which bytes of a `len`-byte representation to send: a 206 range, the whole 200, or 416;
+/// `file` is a file's validators (none for a listing), for `If-Range`.
+fn select_range(ex: &Exchange<'_>, len: u64, file: Option<&ETag>) -> RangeSpec {
     let Some(range) = ex.req.range else {
         return RangeSpec::Full;
     };
-    // RFC 9110 section 13.1.5: a range is honoured only if `If-Range` (when sent) still
-    // matches, and a date matches only as a strong validator: a modification time at least
-    // one second before now (two writes within its second would look the same). Without a
-    // date to compare, nothing matches.
-    let unchanged = match (ex.req.if_range, last_modified) {
-        (None, _) => true,
-        (Some(_), Some(mtime)) => {
-            if_range_allows(ex.req.if_range, mtime) && mtime.saturating_add(1) < ex.now
-        }
-        (Some(_), None) => false,
-    };
-    if unchanged {
+    if if_range_allows(ex.req.if_range, file, ex.now) {
         parse_range(range, len)
     } else {
         RangeSpec::Full
@@ -363,6 +369,8 @@ fn apply_range(
             h.content_length = page.len() as u64;
             h.content_type = HTML;
             h.last_modified = None;
+            h.etag = None;
+            h.max_age = None;
             h.content_range = Some(ContentRange::Unsatisfied { total: len });
             Err(send(ex, out, h, Body::Static { data: page, pos: 0 }))
         }
@@ -370,23 +378,30 @@ fn apply_range(
     }
 }
 
+/// A file's 200, 206 or 304 (with `Last-Modified`, `ETag` and, when `max_age` is above 0,
+/// `Cache-Control`), or its 416.
 fn serve_file(
     ex: &Exchange<'_>,
     out: &mut SendQueue,
     file: File,
     meta: &Meta,
     mime: &str,
+    max_age: &Tunable,
 ) -> Status {
     let modified = format_http_date(meta.mtime);
+    let etag = ETag {
+        mtime: meta.mtime,
+        size: meta.size,
+    };
     let mut h = head(ex, Status::Ok, meta.size, mime);
     h.last_modified = Some(&modified);
-    if let Some(since) = ex.req.if_modified_since.and_then(parse_http_date) {
-        if meta.mtime <= since {
-            h.status = Status::NotModified;
-            return send(ex, out, &h, Body::None);
-        }
+    h.etag = Some(etag);
+    h.max_age = u32::try_from(max_age.get()).ok().filter(|&secs| secs > 0);
+    if is_not_modified(ex.req.if_none_match, ex.req.if_modified_since, &etag) {
+        h.status = Status::NotModified;
+        return send(ex, out, &h, Body::None);
     }
-    let spec = select_range(ex, meta.size, Some(meta.mtime));
+    let spec = select_range(ex, meta.size, Some(&etag));
     let (pos, end) = match apply_range(ex, out, &mut h, spec, meta.size) {
         Ok(bytes) => bytes,
         Err(status) => return status,

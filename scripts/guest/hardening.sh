@@ -58,6 +58,7 @@ part_http() { # files, credentials, dotfiles, redirects, lingering close, deadli
   check hardening/khttpd_gid_default param_is khttpd_rs gid 65534
   check hardening/khttpd_dotfiles_default param_is khttpd_rs dotfiles N
   check hardening/khttpd_buffer_mib_default param_is khttpd_rs buffer_mib 64
+  check hardening/khttpd_max_age_default param_is khttpd_rs max_age 0
   itest_suite hardening http --addr $ADDR --root $H --header-timeout 3 --keepalive-timeout 3 --jobs "${JOBS:-6}"
   check hardening/http_all_closed wait_idle khttpd_rs 15
   check hardening/http_counters_balance counters_balance khttpd_rs
@@ -220,7 +221,7 @@ part_fifo() { # last by default: a module with the defect leaves kworkers asleep
 
 # Bookkeeping for lib.sh's plan: the checks and suites each part runs (keep in step).
 # The tree under $H is made when a part other than echo serves it.
-declare -A PART_STEPS=([params]=2 [http]=7 [dotfiles]=1 [refused]=1 [budget]=3 [echo]=4 [churn]=12 [redbot]=1 [fifo]=2)
+declare -A PART_STEPS=([params]=2 [http]=8 [dotfiles]=1 [refused]=1 [budget]=3 [echo]=4 [churn]=12 [redbot]=1 [fifo]=2)
 steps=0 need_root=0
 for part in $PARTS; do
   [ -n "${PART_STEPS[$part]:-}" ] || { echo "hardening.sh: unknown part '$part'"; exit 2; }

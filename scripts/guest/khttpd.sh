@@ -2,7 +2,7 @@
 # khttpd_rs guest tests: every behaviour of the khttpd_rs issue, against the real module.
 # STORM_SECS, CYCLES, BIG_MIB, SEED, JOBS: see README.
 source "$(dirname "$0")/lib.sh"
-plan 33
+plan 44
 KO=$MODDIR/khttpd_rs.ko
 ADDR=127.0.0.1:8081
 WWW=/tmp/ktcp-www OUTSIDE=/tmp/ktcp-outside
@@ -61,6 +61,57 @@ spliced_fetch() {
   echo "bytes_spliced grew by $((REPLY - before)), the files have $want bytes"
   [ $((REPLY - before)) -ge $want ]
 }
+# header_of FILE NAME: the value of field NAME in the response head curl saved in FILE (-D),
+# in REPLY ('' and a failure when absent).
+header_of() {
+  local line
+  REPLY=''
+  while IFS= read -r line; do
+    line=${line%$'\r'}
+    [[ ${line,,} == "${2,,}:"* ]] && { REPLY=${line#*:}; REPLY=${REPLY# }; return 0; }
+  done <"$1"
+  return 1
+}
+# answered N STATUS [NAME VALUE]...: request N of a curl run (its status on line N of
+# $TMPD/cache-codes, its head in cache-N.h) got STATUS, and each field NAME has VALUE ('': absent).
+answered() {
+  local n=$1 want=$2 codes
+  mapfile -t codes <$TMPD/cache-codes
+  [ "${codes[$n]:-}" = "$want" ] || { echo "request $n: status '${codes[$n]:-}', want $want"; return 1; }
+  shift 2
+  while [ $# -gt 0 ]; do
+    header_of $TMPD/cache-$n.h "$1"
+    [ "$REPLY" = "$2" ] || { echo "request $n: $1 '$REPLY', want '$2'"; return 1; }
+    shift 2
+  done
+}
+# cache_requests URL [CURL ARGS...]...: one curl process makes each request (the groups are
+# separated by `--`), saving request N's head in cache-N.h, its body in cache-N.b and its
+# status on line N of cache-codes.
+cache_requests() {
+  local args=() n=0
+  rm -f $TMPD/cache-*
+  while [ $# -gt 0 ]; do
+    ((n)) && args+=(--next)
+    args+=(-s -D $TMPD/cache-$n.h -o $TMPD/cache-$n.b -w '%{http_code}\n')
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do args+=("$1"); shift; done
+    [ $# -gt 0 ] && shift
+    n=$((n + 1))
+  done
+  curl "${args[@]}" >$TMPD/cache-codes 2>&1
+}
+# max_age_runtime: max_age written at run time applies to the next request: file responses
+# (200, 304) carry Cache-Control, a listing and a 404 do not (nor an ETag); 0 turns it off.
+max_age_runtime() {
+  param_set khttpd_rs max_age 60 || return 1
+  cache_requests http://$ADDR/a.txt -- -H "If-None-Match: $ETAG" http://$ADDR/a.txt -- \
+    http://$ADDR/list/ -- http://$ADDR/missing.txt
+  param_set khttpd_rs max_age 0
+  answered 0 200 Cache-Control max-age=60 ETag "$ETAG" && answered 1 304 Cache-Control max-age=60 &&
+    answered 2 200 Cache-Control '' ETag '' && answered 3 404 Cache-Control '' ETag '' || return 1
+  cache_requests http://$ADDR/a.txt
+  answered 0 200 Cache-Control '' ETag "$ETAG"
+}
 
 # Refused parameters. One at a time: concurrent loads of one .ko file share a single result.
 check khttpd/param_port_zero insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid port=0" port=0
@@ -68,6 +119,7 @@ check khttpd/param_keepalive_negative insmod_fails "$KO" "Invalid param\|Invalid
 check khttpd/param_header_too_big insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid header_timeout" header_timeout=100000
 check khttpd/param_root_not_dir insmod_fails "$KO" "Not a directory" "root=/tmp/ktcp-plain-file" root=/tmp/ktcp-plain-file
 check khttpd/param_defer_accept_too_big insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid defer_accept" defer_accept=61
+check khttpd/param_max_age_too_big insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid max_age" max_age=31536001
 check khttpd/param_root_missing insmod_fails "$KO" "No such file\|Unknown symbol" "root=/nonexistent" root=/nonexistent
 
 # Hello mode: the C khttpd's behaviour. curl (slow to start here) runs beside the suite.
@@ -86,13 +138,35 @@ check khttpd/params_in_sysfs eval "param_eq khttpd_rs root $WWW && param_eq khtt
 curl -s -o $TMPD/file -w '%{http_code}\n' http://$ADDR/a.txt --next -s -r 2-5 -o $TMPD/range -w '%{http_code}\n' \
   http://$ADDR/a.txt --next -s -o /dev/null -w '%{http_code}\n' http://127.0.0.2:8081/a.txt >$TMPD/codes 2>&1 &
 curl_pid=$!
+# Caching headers (#13): the ETag is nginx's "<hex mtime>-<hex size>"; If-None-Match (weak
+# comparison, lists, *) gives 304 and takes precedence over If-Modified-Since; If-Range takes
+# the strong ETag only. No Cache-Control by default (max_age=0).
+read -r mtime size < <(command stat -c '%Y %s' $WWW/a.txt)
+printf -v ETAG '"%x-%x"' "$mtime" "$size"
+LASTMOD=$(LC_ALL=C date -u -d "@$mtime" '+%a, %d %b %Y %H:%M:%S GMT')
+cache_requests http://$ADDR/a.txt -- -H "If-None-Match: $ETAG" http://$ADDR/a.txt -- \
+  -H "If-None-Match: \"x\", $ETAG" http://$ADDR/a.txt -- -H 'If-None-Match: "other"' http://$ADDR/a.txt -- \
+  -H 'If-None-Match: *' http://$ADDR/a.txt -- \
+  -H 'If-None-Match: "other"' -H "If-Modified-Since: $LASTMOD" http://$ADDR/a.txt -- \
+  -r 0-3 -H "If-Range: $ETAG" http://$ADDR/a.txt -- -r 0-3 -H "If-Range: W/$ETAG" http://$ADDR/a.txt -- \
+  -H "If-None-Match: W/$ETAG" http://$ADDR/a.txt &
+cache_pid=$!
 itest_suite khttpd --addr $ADDR --root $WWW --header-timeout 3 --keepalive-timeout 4 --jobs "${JOBS:-6}"
 wait $curl_pid
+wait $cache_pid
 mapfile -t codes <$TMPD/codes
 read -rN 6 head6 <$WWW/a.txt
 check khttpd/curl_file eval "[ '${codes[0]:-}' = 200 ] && cmp $TMPD/file $WWW/a.txt"
 check khttpd/curl_range eval "[ '${codes[1]:-}' = 206 ] && [ \"\$(<$TMPD/range)\" = '${head6:2:4}' ]"
 check khttpd/ipv4_loopback_range eval "[ '${codes[2]:-}' = 200 ]"
+check khttpd/etag_nginx_form eval 'answered 0 200 ETag "$ETAG" Last-Modified "$LASTMOD" Cache-Control "" && cmp $TMPD/cache-0.b $WWW/a.txt'
+check khttpd/if_none_match_304 eval 'answered 1 304 ETag "$ETAG" Last-Modified "$LASTMOD" && [ ! -s $TMPD/cache-1.b ]'
+check khttpd/if_none_match_list_and_weak_304 eval 'answered 2 304 ETag "$ETAG" && answered 8 304 ETag "$ETAG"'
+check khttpd/if_none_match_other_200 eval 'answered 3 200 ETag "$ETAG" && cmp $TMPD/cache-3.b $WWW/a.txt'
+check khttpd/if_none_match_star_304 answered 4 304 ETag "$ETAG"
+check khttpd/if_none_match_over_if_modified_since eval 'answered 5 200 && cmp $TMPD/cache-5.b $WWW/a.txt'
+check khttpd/if_range_etag_206 eval 'answered 6 206 ETag "$ETAG" && [ "$(<$TMPD/cache-6.b)" = "${head6:0:4}" ]'
+check khttpd/if_range_weak_etag_200 eval 'answered 7 200 && cmp $TMPD/cache-7.b $WWW/a.txt'
 check khttpd/file_cache_hits file_cache_hits
 check khttpd/zero_copy_used counter_at_least khttpd_rs bytes_spliced $((${BIG_MIB:-8} << 20))
 check khttpd/zero_copy_tmpfs_and_shared_fs spliced_fetch http://$ADDR/fs/tmpfs/big.bin $WWW/fs/tmpfs/big.bin \
@@ -116,9 +190,12 @@ runtime_max_connections() {
 check_alone khttpd/runtime_keepalive_timeout timeout_after_write khttpd_rs keepalive_timeout 1 4 8081 \
   'GET /b.txt HTTP/1.1\r\nHost: t\r\n\r\n' 3000
 check khttpd/runtime_max_connections runtime_max_connections
+check khttpd/runtime_max_age max_age_runtime
 check khttpd/runtime_bad_writes_refused eval 'param_write_refused khttpd_rs keepalive_timeout 3601 &&
   param_write_refused khttpd_rs header_timeout -1 && param_write_refused khttpd_rs keepalive_timeout abc &&
-  param_write_refused khttpd_rs max_connections 1000001 && param_eq khttpd_rs keepalive_timeout 4'
+  param_write_refused khttpd_rs max_connections 1000001 && param_eq khttpd_rs keepalive_timeout 4 &&
+  param_write_refused khttpd_rs max_age -1 && param_write_refused khttpd_rs max_age 31536001 &&
+  param_write_refused khttpd_rs max_age sixty && param_eq khttpd_rs max_age 0'
 dmesg_mark khttpd-storm
 check khttpd/storm "$BIN/itest" storm --addr $ADDR --proto http --secs "${STORM_SECS:-3}" --clients 32 ${SEED:+--seed "$SEED"}
 check khttpd/connections_all_closed wait_idle khttpd_rs 15
@@ -160,8 +237,11 @@ defer_accept_holds_silent() {
 }
 
 # bench=1 (bound workqueue) serves the same; so does defer_accept.
-insmod "$KO" root=$WWW bench=1 defer_accept=5
+insmod "$KO" root=$WWW bench=1 defer_accept=5 max_age=60
 check khttpd/defer_accept_in_sysfs param_eq khttpd_rs defer_accept 5
+check khttpd/max_age_at_insmod eval 'param_eq khttpd_rs max_age 60 && cache_requests http://$ADDR/a.txt &&
+  answered 0 200 Cache-Control max-age=60'
+
 check khttpd/bench_bound_htstress "$BIN/htstress-rs" -n 300 -c 16 -k --timeout-s 20 http://$ADDR/a.txt
 check khttpd/defer_accept_holds_silent_client defer_accept_holds_silent
 # Unloading closes the files the cache holds: one is fetched (and cached) right before rmmod,

@@ -9,6 +9,7 @@
 //! (a body, a pipelined request) is left for it. [`super::head::HeadParser`] gives the same
 //! answers without re-reading what earlier calls already examined.
 
+use super::etag::IfNoneMatch;
 use super::lex::{
     is_digits, is_ows, is_tchar, is_token, list_items, parse_u64, split_at, trim_ows,
 };
@@ -131,6 +132,8 @@ pub(crate) struct Request<'b> {
     pub(crate) expect_continue: bool,
     /// The `If-Modified-Since` value; `None` if absent or sent more than once.
     pub(crate) if_modified_since: Option<&'b [u8]>,
+    /// The `If-None-Match` fields, for [`super::etag::is_not_modified`].
+    pub(crate) if_none_match: IfNoneMatch<'b>,
     /// The `Range` value; `None` if absent or sent more than once, and also when
     /// `If-Range` was sent more than once, as that condition cannot be evaluated.
     pub(crate) range: Option<&'b [u8]>,
@@ -469,6 +472,8 @@ struct Fields<'b> {
     expect_continue: bool,
     /// `If-Modified-Since`.
     if_modified_since: Single<'b>,
+    /// `If-None-Match`.
+    if_none_match: Single<'b>,
     /// `Range`.
     range: Single<'b>,
     /// `If-Range`.
@@ -514,6 +519,8 @@ impl<'b> Fields<'b> {
             self.expect_continue |= value.eq_ignore_ascii_case(b"100-continue");
         } else if name.eq_ignore_ascii_case(b"if-modified-since") {
             self.if_modified_since.add(value);
+        } else if name.eq_ignore_ascii_case(b"if-none-match") {
+            self.if_none_match.add(value);
         } else if name.eq_ignore_ascii_case(b"range") {
             self.range.add(value);
         } else if name.eq_ignore_ascii_case(b"if-range") {
@@ -573,6 +580,11 @@ impl<'b> Fields<'b> {
             // RFC 9110 section 10.1.1: an HTTP/1.0 expectation is ignored.
             expect_continue: is_11 && self.expect_continue,
             if_modified_since: self.if_modified_since.get(),
+            if_none_match: match self.if_none_match {
+                Single::Absent => IfNoneMatch::Absent,
+                Single::One(value) => IfNoneMatch::One(value),
+                Single::Repeated => IfNoneMatch::Repeated,
+            },
             // RFC 9110 section 13.1.5: a Range under a condition that cannot be
             // evaluated is not honoured; the whole representation is always correct.
             range: match self.if_range {

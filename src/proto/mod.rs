@@ -7,6 +7,7 @@
 //! caller's `&mut [u8]`, answering `None` when it is too small.
 
 pub(crate) mod date;
+pub(crate) mod etag;
 pub(crate) mod head;
 pub(crate) mod histogram;
 pub(crate) mod http;

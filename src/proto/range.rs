@@ -4,6 +4,7 @@
 //! `If-Range` condition on it (RFC 9110 section 13.1.5).
 
 use super::date::parse_http_date;
+use super::etag::{if_range_tag_matches, ETag};
 use super::lex::{is_digits, list_items, split_at, trim_ows};
 
 /// What to send for a `Range` value.
@@ -113,14 +114,26 @@ fn digits_saturating(digits: &[u8]) -> u64 {
     })
 }
 
-/// Whether a `Range` may be honoured under the request's `If-Range` value, for a file last
-/// modified at `last_modified` (Unix seconds, as sent in `Last-Modified`): yes without
-/// `If-Range`; with one, only if it is an HTTP-date naming exactly that second. An
-/// entity-tag never matches, as no `ETag` is sent, and a malformed value matches nothing.
-/// When this is false the whole file is sent with 200.
-pub(crate) fn if_range_allows(if_range: Option<&[u8]>, last_modified: u64) -> bool {
-    match if_range {
-        None => true,
-        Some(value) => parse_http_date(trim_ows(value)) == Some(last_modified),
+/// Whether a `Range` may be honoured under the request's `If-Range` value (RFC 9110
+/// section 13.1.5), at `now` (Unix seconds), for a representation with the validators
+/// `file` (none for a generated listing): yes without `If-Range`; with one, only if it is
+/// the file's own strong entity-tag (a weak or another tag does not match), or an
+/// HTTP-date naming exactly its `Last-Modified` second when that second is at least one
+/// second before `now` (a date is a strong validator only then: two writes within its
+/// second would look the same). A malformed value matches nothing, nor does anything match
+/// without validators. When this is false the whole representation is sent with 200.
+pub(crate) fn if_range_allows(if_range: Option<&[u8]>, file: Option<&ETag>, now: u64) -> bool {
+    let Some(value) = if_range else {
+        return true;
+    };
+    let Some(file) = file else {
+        return false;
+    };
+    match if_range_tag_matches(value, file) {
+        Some(matches) => matches,
+        None => {
+            parse_http_date(trim_ows(value)) == Some(file.mtime)
+                && file.mtime.saturating_add(1) < now
+        }
     }
 }

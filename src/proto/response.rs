@@ -2,6 +2,7 @@
 
 //! Response heads and the small bodies of error responses.
 
+use super::etag::ETag;
 use super::status::Status;
 use super::writer::Writer;
 
@@ -40,6 +41,10 @@ pub(crate) struct Head<'a> {
     pub(crate) date: &'a [u8; 29],
     /// The `Last-Modified`, if any.
     pub(crate) last_modified: Option<&'a [u8; 29]>,
+    /// The `ETag`, if any.
+    pub(crate) etag: Option<ETag>,
+    /// `Cache-Control: max-age=N`, if any.
+    pub(crate) max_age: Option<u32>,
     /// The `Content-Range`, if any.
     pub(crate) content_range: Option<ContentRange>,
     /// The `Location`, if any; must be visible ASCII.
@@ -73,6 +78,14 @@ pub(crate) fn write_head(head: &Head<'_>, out: &mut [u8]) -> Option<usize> {
     if let Some(last_modified) = head.last_modified {
         w.put(b"\r\nLast-Modified: ")?;
         w.put(last_modified)?;
+    }
+    if let Some(etag) = head.etag {
+        w.put(b"\r\nETag: ")?;
+        etag.put(&mut w)?;
+    }
+    if let Some(max_age) = head.max_age {
+        w.put(b"\r\nCache-Control: max-age=")?;
+        w.put_u64(u64::from(max_age))?;
     }
     if let Some(range) = head.content_range {
         write_content_range(&mut w, range)?;

@@ -66,6 +66,18 @@ impl<'o> Writer<'o> {
         }
         self.put(digits.get(start..)?)
     }
+
+    /// Appends `n` in lowercase hexadecimal without leading zeros (`0` for zero).
+    pub(crate) fn put_hex_u64(&mut self, n: u64) -> Option<()> {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        // Digits after the leading zeros; at least one.
+        let len = (64 - n.leading_zeros()).div_ceil(4).max(1);
+        for digit in (0..len).rev() {
+            let nibble = (n >> (digit * 4)) & 0xf;
+            self.put_byte(*HEX.get(usize::try_from(nibble).ok()?)?)?;
+        }
+        Some(())
+    }
 }
 
 /// The ASCII digit for the last decimal digit of `n`.

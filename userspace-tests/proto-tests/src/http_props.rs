@@ -16,6 +16,7 @@ pub(crate) const VALID: &[&[u8]] = &[
     b"\r\nHEAD /x/y.html?q=1 HTTP/1.1\r\nHost: example.com:80\r\nConnection: close\r\nRange: bytes=0-10\r\n\r\n",
     b"GET http://h/p HTTP/1.0\nConnection: keep-alive\nIf-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\n\n",
     b"POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 3, 3\r\nExpect: 100-continue\r\n\r\nabc",
+    b"GET /f HTTP/1.1\r\nHost: h\r\nIf-None-Match: \"a\", W/\"b\"\r\nIf-Range: \"c\"\r\nRange: bytes=1-\r\n\r\n",
     b"OPTIONS /%2e%2E/x HTTP/1.9\r\nhost:h\r\nX-Empty:\r\nX-Tab:\tv\t\r\n\r\nGET / HTTP/1.1\r\n",
 ];
 

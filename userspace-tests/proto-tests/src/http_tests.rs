@@ -7,6 +7,7 @@ use std::format;
 use std::string::String;
 use std::vec::Vec;
 
+use crate::proto::etag::IfNoneMatch;
 use crate::proto::http::{parse, Limits, Method, Parsed, Reject, Request, Version};
 use crate::proto::status::Status;
 
@@ -575,6 +576,22 @@ fn repeated_if_range_drops_the_range() {
     let (req, _) = complete(raw);
     assert_eq!(req.if_range, None);
     assert_eq!(req.range, None);
+}
+
+#[test]
+fn if_none_match_is_kept_and_repeats_are_marked() {
+    let (req, _) = complete(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    assert_eq!(req.if_none_match, IfNoneMatch::Absent);
+    let (req, _) =
+        complete(b"GET / HTTP/1.1\r\nHost: h\r\nif-none-MATCH: \t\"a\", W/\"b\" \r\n\r\n");
+    assert_eq!(req.if_none_match, IfNoneMatch::One(b"\"a\", W/\"b\""));
+    // An empty value is kept as sent: a list of no tags, which matches nothing.
+    let (req, _) = complete(b"GET / HTTP/1.1\r\nHost: h\r\nIf-None-Match:\r\n\r\n");
+    assert_eq!(req.if_none_match, IfNoneMatch::One(b""));
+    let (req, _) = complete(
+        b"GET / HTTP/1.1\r\nHost: h\r\nIf-None-Match: \"a\"\r\nIf-None-Match: \"b\"\r\n\r\n",
+    );
+    assert_eq!(req.if_none_match, IfNoneMatch::Repeated);
 }
 
 #[test]

@@ -21,6 +21,8 @@ mod proto;
 #[cfg(test)]
 mod date_tests;
 #[cfg(test)]
+mod etag_tests;
+#[cfg(test)]
 mod head_props;
 #[cfg(test)]
 mod head_tests;

@@ -2,6 +2,7 @@
 
 //! `Range` evaluation: every form and edge case of RFC 9110 section 14.
 
+use crate::proto::etag::ETag;
 use crate::proto::range::{if_range_allows, parse_range, RangeSpec};
 
 /// A 206 answer.
@@ -84,8 +85,12 @@ fn huge_lengths() {
 
 #[test]
 fn if_range_table() {
-    // Sun, 06 Nov 1994 08:49:37 GMT.
-    let modified = 784_111_777;
+    // Sun, 06 Nov 1994 08:49:37 GMT, 1234 bytes: ETag "2ebc98a1-4d2".
+    let file = ETag {
+        mtime: 784_111_777,
+        size: 1234,
+    };
+    let now = file.mtime + 2;
     for (if_range, want) in [
         (None, true),
         // The file's Last-Modified, in each HTTP-date form.
@@ -97,10 +102,15 @@ fn if_range_table() {
         (Some("Sun, 06 Nov 1994 08:49:36 GMT"), false),
         (Some("Sun, 06 Nov 1994 08:49:38 GMT"), false),
         (Some("Thu, 01 Jan 1970 00:00:00 GMT"), false),
-        // Entity-tags: no ETag is sent, so none matches.
+        // The file's own strong tag matches; its weak form and other tags do not.
+        (Some("\"2ebc98a1-4d2\""), true),
+        (Some(" \"2ebc98a1-4d2\" "), true),
+        (Some("W/\"2ebc98a1-4d2\""), false),
+        (Some("\"2ebc98a1-4d3\""), false),
         (Some("\"784111777\""), false),
         (Some("W/\"x\""), false),
         (Some("*"), false),
+        (Some("\"2ebc98a1-4d2\", \"x\""), false),
         // Malformed.
         (Some(""), false),
         (Some("784111777"), false),
@@ -108,14 +118,56 @@ fn if_range_table() {
         (Some("sun, 06 nov 1994 08:49:37 gmt"), false),
     ] {
         assert_eq!(
-            if_range_allows(if_range.map(str::as_bytes), modified),
+            if_range_allows(if_range.map(str::as_bytes), Some(&file), now),
             want,
             "{if_range:?}"
         );
     }
-    assert!(if_range_allows(Some(b"Thu, 01 Jan 1970 00:00:00 GMT"), 0));
+    let epoch = ETag { mtime: 0, size: 0 };
+    assert!(if_range_allows(
+        Some(b"Thu, 01 Jan 1970 00:00:00 GMT"),
+        Some(&epoch),
+        2
+    ));
+    let far = ETag {
+        mtime: u64::MAX,
+        size: 0,
+    };
     assert!(!if_range_allows(
         Some(b"Fri, 31 Dec 9999 23:59:59 GMT"),
+        Some(&far),
         u64::MAX
     ));
+}
+
+/// A date matches only as a strong validator: a modification at least a second before
+/// now. A tag is taken as strong whenever (nginx's rule).
+#[test]
+fn if_range_date_needs_a_settled_mtime() {
+    let file = ETag {
+        mtime: 784_111_777,
+        size: 1234,
+    };
+    let date = Some(&b"Sun, 06 Nov 1994 08:49:37 GMT"[..]);
+    let tag = Some(&b"\"2ebc98a1-4d2\""[..]);
+    for (now, want) in [
+        (file.mtime, false),
+        (file.mtime + 1, false),
+        (file.mtime + 2, true),
+    ] {
+        assert_eq!(if_range_allows(date, Some(&file), now), want, "now {now}");
+        assert!(if_range_allows(tag, Some(&file), now), "now {now}");
+    }
+}
+
+/// Without validators (a generated listing) only the absence of If-Range allows a range.
+#[test]
+fn if_range_without_validators() {
+    assert!(if_range_allows(None, None, 0));
+    for value in ["Sun, 06 Nov 1994 08:49:37 GMT", "\"x\"", "*", ""] {
+        assert!(
+            !if_range_allows(Some(value.as_bytes()), None, u64::MAX),
+            "{value:?}"
+        );
+    }
 }

@@ -22,7 +22,13 @@ pub fn tests() -> Vec<Test<Hard>> {
             if_range(c, IfRange::OtherDate)
         }),
         test("if_range_etag_200", 15, |c: &Hard| {
-            if_range(c, IfRange::ETag)
+            if_range(c, IfRange::OtherETag)
+        }),
+        test("if_range_own_etag_206", 15, |c: &Hard| {
+            if_range(c, IfRange::OwnETag)
+        }),
+        test("if_range_weak_own_etag_200", 15, |c: &Hard| {
+            if_range(c, IfRange::WeakOwnETag)
         }),
         test("listing_range_206", 15, listing_range),
     ]
@@ -138,7 +144,12 @@ fn huge_416(c: &Hard) -> TestResult {
 enum IfRange {
     SameDate,
     OtherDate,
-    ETag,
+    /// Another entity-tag.
+    OtherETag,
+    /// The file's own ETag, as sent: a strong one.
+    OwnETag,
+    /// The file's own ETag marked weak, which the strong comparison never matches.
+    WeakOwnETag,
 }
 
 /// `Range: bytes=0-3` with an `If-Range`: the range only if the validator matches.
@@ -154,10 +165,18 @@ fn if_range(c: &Hard, which: IfRange) -> TestResult {
     ensure(modified == want_modified, || {
         format!("a.txt Last-Modified {modified:?}, the file's mtime is {want_modified:?}")
     })?;
+    let etag = plain.head.header("etag").ok_or("a.txt has no ETag")?;
+    // nginx's form: "<hex mtime>-<hex size>".
+    let want_etag = format!("\"{OLD_MTIME:x}-{:x}\"", full.len());
+    ensure(etag == want_etag, || {
+        format!("a.txt ETag {etag:?}, want {want_etag:?}")
+    })?;
     let (validator, status, body) = match which {
         IfRange::SameDate => (modified.to_string(), 206, full[..4].to_vec()),
         IfRange::OtherDate => ("Wed, 01 Jan 2014 00:00:00 GMT".into(), 200, full.clone()),
-        IfRange::ETag => ("\"x\"".into(), 200, full.clone()),
+        IfRange::OtherETag => ("\"x\"".into(), 200, full.clone()),
+        IfRange::OwnETag => (etag.to_string(), 206, full[..4].to_vec()),
+        IfRange::WeakOwnETag => (format!("W/{etag}"), 200, full.clone()),
     };
     let extra = format!("Range: bytes=0-3\r\nIf-Range: {validator}\r\n");
     let r = get_with(c, "GET", "/a.txt", &extra)?;

@@ -13,6 +13,7 @@ pub fn tests() -> Vec<Test<Http>> {
         test("last_modified_matches_mtime", 15, last_modified),
         test("if_modified_since_equal_304", 15, not_modified),
         test("if_modified_since_older_200", 15, modified_since_older),
+        test("if_none_match_etag_304", 15, none_match),
         test("range_first_ten_206", 15, |c| range(c, "bytes=0-9", 0, 9)),
         test("range_open_end_206", 15, |c| range(c, "bytes=10-", 10, 99)),
         test("range_suffix_206", 15, |c| range(c, "bytes=-5", 95, 99)),
@@ -63,6 +64,29 @@ fn not_modified(c: &Http) -> TestResult {
     raw.extend(c.get("/b.txt"));
     conn.send(&raw)?;
     conn.response()?.expect_status(304)?;
+    // A body after the 304 would be parsed as the next status line here.
+    conn.response()
+        .map_err(|e| format!("response after 304: {e}"))?
+        .expect_status(200)?
+        .expect_body(&c.file("b.txt")?)
+        .map(|_| ())
+}
+
+/// The ETag sent back in If-None-Match: a 304 with the ETag and no body, on a connection
+/// that goes on serving.
+fn none_match(c: &Http) -> TestResult {
+    let r = c.fetch(&c.get("/a.txt"))?;
+    let etag = r.head.header("etag").ok_or("no ETag")?.to_string();
+    let mut conn = c.conn()?;
+    let mut raw = c.request("GET", "/a.txt", &format!("If-None-Match: {etag}\r\n"));
+    raw.extend(c.get("/b.txt"));
+    conn.send(&raw)?;
+    let r = conn.response()?;
+    r.expect_status(304)?;
+    let got = r.head.header("etag");
+    ensure(got == Some(etag.as_str()), || {
+        format!("304 ETag {got:?}, want {etag:?}")
+    })?;
     // A body after the 304 would be parsed as the next status line here.
     conn.response()
         .map_err(|e| format!("response after 304: {e}"))?
