@@ -4,11 +4,12 @@
 //! drop.
 
 use crate::helpers::{
-    ktcp_debugfs_dir, ktcp_debugfs_remove, ktcp_debugfs_text, ktcp_debugfs_u64, KtcpText,
+    ktcp_debugfs_dir, ktcp_debugfs_remove, ktcp_debugfs_text, ktcp_debugfs_u64,
+    ktcp_seq_overflowed, ktcp_seq_write, KtcpText,
 };
 use core::fmt::Write;
 use core::sync::atomic::AtomicU64;
-use kernel::{bindings, prelude::*, str::CStr, sync::Arc};
+use kernel::{bindings, ffi::c_int, prelude::*, str::CStr, sync::Arc};
 
 /// What a text file shows: `show(owner, out)`, called each time the file is read.
 pub(crate) type Show<T> = fn(&T, &mut dyn Write) -> core::fmt::Result;
@@ -64,8 +65,9 @@ impl<T: Send + Sync> DebugfsDir<T> {
         }
     }
 
-    /// Adds the file `name`, whose text `show` writes (at most a page) from the owner each time
-    /// it is read. Best effort, like the counters.
+    /// Adds the file `name`, whose text `show` writes from the owner each time it is read (a
+    /// text of any length: one that outgrows the seq_file's buffer is written again into a
+    /// larger one). Best effort, like the counters.
     pub(crate) fn add_text(&mut self, name: &CStr, show: Show<T>) {
         let Ok(text) = KBox::new(
             TextFile {
@@ -90,48 +92,45 @@ impl<T: Send + Sync> DebugfsDir<T> {
     }
 }
 
-/// Writes formatted text into a byte slice, dropping what does not fit.
-struct SliceWriter<'a> {
-    buf: &'a mut [u8],
-    len: usize,
+/// Writes formatted text into a seq_file being read.
+struct SeqWriter {
+    m: *mut bindings::seq_file,
 }
 
-impl Write for SliceWriter<'_> {
+impl Write for SeqWriter {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let room = self.buf.len().saturating_sub(self.len);
-        let n = s.len().min(room);
-        if let (Some(to), Some(from)) = (
-            self.buf.get_mut(self.len..self.len + n),
-            s.as_bytes().get(..n),
-        ) {
-            to.copy_from_slice(from);
-        }
-        self.len += n;
-        if n < s.len() {
-            Err(core::fmt::Error)
-        } else {
-            Ok(())
+        // SAFETY: `m` is the seq_file of the `show` call in progress (see `format_text`), and
+        // `s` is valid for `s.len()` bytes.
+        match unsafe { ktcp_seq_write(self.m, s.as_ptr().cast(), s.len()) } {
+            0 => Ok(()),
+            _ => Err(core::fmt::Error),
         }
     }
 }
 
-/// `struct ktcp_text`'s `format` for a [`TextFile<T>`].
+/// `struct ktcp_text`'s `format` for a [`TextFile<T>`]: 0, or `-ENOMEM` when `show` failed
+/// for another reason than the seq_file's buffer being full (which `seq_read` answers by
+/// calling again with a larger one), so that a text is never cut short silently.
 ///
 /// # Safety
 ///
-/// `text` is the `head` of a live `TextFile<T>` whose `owner` is alive, and `buf` is valid for
-/// writes of `cap` bytes, for the whole call.
-unsafe extern "C" fn format_text<T>(text: *const KtcpText, buf: *mut u8, cap: usize) -> usize {
+/// `text` is the `head` of a live `TextFile<T>` whose `owner` is alive, and `m` is the
+/// seq_file of a `show` call in progress, for the whole call.
+unsafe extern "C" fn format_text<T>(text: *const KtcpText, m: *mut bindings::seq_file) -> c_int {
     // SAFETY: `head` is the first field of the `#[repr(C)]` `TextFile<T>` (caller's contract).
     let file = unsafe { &*text.cast::<TextFile<T>>() };
-    // SAFETY: the caller guarantees `buf` is valid for `cap` bytes, written only here.
-    let buf = unsafe { core::slice::from_raw_parts_mut(buf, cap) };
-    let mut out = SliceWriter { buf, len: 0 };
     // SAFETY: the owner outlives the file (caller's contract).
     let owner = unsafe { &*file.owner };
-    // A text cut short at the page's end is still shown.
-    let _ = (file.show)(owner, &mut out);
-    out.len
+    let mut out = SeqWriter { m };
+    if (file.show)(owner, &mut out).is_ok() {
+        return 0;
+    }
+    // SAFETY: `m` is the seq_file of the `show` call in progress (caller's contract).
+    if unsafe { ktcp_seq_overflowed(m) } {
+        0
+    } else {
+        ENOMEM.to_errno()
+    }
 }
 
 impl<T: Send + Sync> Drop for DebugfsDir<T> {

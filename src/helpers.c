@@ -220,20 +220,28 @@ void ktcp_debugfs_u64(const char *name, struct dentry *dir, u64 *value)
 }
 
 /*
- * A read-only debugfs text file whose contents @text->format() writes (at most a page) when
- * the file is read. @text must stay valid until the file is removed (debugfs_remove() waits
- * for readers in flight).
+ * A read-only debugfs text file whose contents @text->format() writes into the seq_file when
+ * the file is read: a text longer than the buffer makes seq_read() format it again into one
+ * twice as large, so no text is cut short. @text must stay valid until the file is removed
+ * (debugfs_remove() waits for readers in flight).
  */
 static int ktcp_text_show(struct seq_file *m, void *unused)
 {
 	const struct ktcp_text *text = m->private;
-	char *buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
 
-	if (!buf)
-		return -ENOMEM;
-	seq_write(m, buf, text->format(text, buf, PAGE_SIZE));
-	kfree(buf);
-	return 0;
+	return text->format(text, m);
+}
+
+/* Appends @len bytes to @m: 0, or -1 when they did not fit (seq_read() then retries). */
+int ktcp_seq_write(struct seq_file *m, const char *buf, size_t len)
+{
+	return seq_write(m, buf, len);
+}
+
+/* Has @m's buffer overflowed (so that seq_read() formats the text again, larger)? */
+bool ktcp_seq_overflowed(struct seq_file *m)
+{
+	return seq_has_overflowed(m);
 }
 DEFINE_SHOW_ATTRIBUTE(ktcp_text);
 

@@ -40,10 +40,16 @@ unsigned long ktcp_msecs_to_jiffies(unsigned int ms);
 unsigned int ktcp_jiffies_to_msecs(unsigned long j);
 
 /* debugfs. */
+struct seq_file;
 struct ktcp_text {
-	/* Writes the file's text into @buf (at most @cap bytes); returns its length. */
-	size_t (*format)(const struct ktcp_text *text, char *buf, size_t cap);
+	/*
+	 * Writes the file's text into @m with ktcp_seq_write(); returns 0 or a negative errno.
+	 * A text that overflows the seq_file's buffer is formatted again into a larger one.
+	 */
+	int (*format)(const struct ktcp_text *text, struct seq_file *m);
 };
+int ktcp_seq_write(struct seq_file *m, const char *buf, size_t len);
+bool ktcp_seq_overflowed(struct seq_file *m);
 struct dentry *ktcp_debugfs_dir(const char *name);
 void ktcp_debugfs_u64(const char *name, struct dentry *dir, u64 *value);
 void ktcp_debugfs_text(const char *name, struct dentry *dir, const struct ktcp_text *text);

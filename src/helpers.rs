@@ -8,10 +8,11 @@ use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_long, c_uint, c_ulong};
 
 /// `struct ktcp_text` of `helpers.h`: the head of a debugfs text file's source; `format`
-/// gets a pointer to this head and writes the text into the buffer, returning its length.
+/// gets a pointer to this head and writes the text into the seq_file (`ktcp_seq_write`),
+/// returning 0 or a negative errno.
 #[repr(C)]
 pub(crate) struct KtcpText {
-    pub(crate) format: unsafe extern "C" fn(*const KtcpText, *mut u8, usize) -> usize,
+    pub(crate) format: unsafe extern "C" fn(*const KtcpText, *mut bindings::seq_file) -> c_int,
 }
 
 /// Fields of [`RawParams`] (`KTCP_PARAMS_FIELDS` in `params.h`).
@@ -105,6 +106,12 @@ extern "C" {
         text: *const KtcpText,
     );
     pub(crate) fn ktcp_debugfs_remove(dir: *mut bindings::dentry);
+    pub(crate) fn ktcp_seq_write(
+        m: *mut bindings::seq_file,
+        buf: *const c_char,
+        len: usize,
+    ) -> c_int;
+    pub(crate) fn ktcp_seq_overflowed(m: *mut bindings::seq_file) -> bool;
 
     pub(crate) fn ktcp_path_lookup_beneath(
         root: *const bindings::path,

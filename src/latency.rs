@@ -2,7 +2,8 @@
 
 //! Latency histograms of a server, per CPU: a sample costs one relaxed atomic add (plus a
 //! load, and an atomic max when it is a new maximum) on the recording CPU's own cache lines.
-//! Read as text from debugfs (`latency`): count, p50, p90, p99, p99.9 and max of each, in ns.
+//! Read as text from debugfs: `latency`, count, p50, p90, p99, p99.9 and max of each, in ns;
+//! `latency_buckets`, the summed bucket counts themselves (format: [`Latency::write_buckets`]).
 
 use crate::{
     clock,
@@ -72,6 +73,25 @@ impl Latency {
         }
     }
 
+    /// Sums metric `m`'s buckets over every CPU into `sum`; returns the largest sample.
+    fn sum(&self, m: usize, sum: &mut [u64]) -> u64 {
+        sum.iter_mut().for_each(|c| *c = 0);
+        let mut max = 0;
+        for cpu in 0..self.cpus {
+            let base = cpu * PER_CPU + m * PER_METRIC;
+            let Some(slots) = self.counters.get(base..base + PER_METRIC) else {
+                continue;
+            };
+            for (total, c) in sum.iter_mut().zip(slots) {
+                *total = total.saturating_add(c.load(Ordering::Relaxed));
+            }
+            if let Some(cpu_max) = slots.last() {
+                max = max.max(cpu_max.load(Ordering::Relaxed));
+            }
+        }
+        max
+    }
+
     /// The summary table, one line per metric.
     pub(crate) fn write_summary(&self, out: &mut dyn Write) -> core::fmt::Result {
         writeln!(
@@ -82,20 +102,7 @@ impl Latency {
         // On the heap: 2 KiB is too much for the stack of a read().
         let mut sum = KVec::from_elem(0u64, BUCKETS, GFP_KERNEL).map_err(|_| core::fmt::Error)?;
         for (m, name) in NAMES.iter().enumerate() {
-            sum.iter_mut().for_each(|c| *c = 0);
-            let mut max = 0;
-            for cpu in 0..self.cpus {
-                let base = cpu * PER_CPU + m * PER_METRIC;
-                let Some(slots) = self.counters.get(base..base + PER_METRIC) else {
-                    continue;
-                };
-                for (total, c) in sum.iter_mut().zip(slots) {
-                    *total = total.saturating_add(c.load(Ordering::Relaxed));
-                }
-                if let Some(cpu_max) = slots.last() {
-                    max = max.max(cpu_max.load(Ordering::Relaxed));
-                }
-            }
+            let max = self.sum(m, &mut sum);
             let count = sum.iter().fold(0u64, |s, c| s.saturating_add(*c));
             writeln!(
                 out,
@@ -108,6 +115,29 @@ impl Latency {
                 histogram::percentile(&sum, 999).min(max),
                 max
             )?;
+        }
+        Ok(())
+    }
+
+    /// The raw histograms (for tools that diff two readings, such as `ktcp-stat`). Format,
+    /// version 1: the header line below, then one line per metric,
+    /// `NAME COUNT MAX_NS UPPER:COUNT...`, space-separated: `COUNT` is the sum of the bucket
+    /// counts shown, `MAX_NS` the largest sample, and each non-empty bucket (in increasing
+    /// order) is given by its largest value in ns (`histogram::bucket_high`) and its count.
+    pub(crate) fn write_buckets(&self, out: &mut dyn Write) -> core::fmt::Result {
+        writeln!(
+            out,
+            "# latency_buckets v1: name count max_ns upper_ns:count..."
+        )?;
+        let mut sum = KVec::from_elem(0u64, BUCKETS, GFP_KERNEL).map_err(|_| core::fmt::Error)?;
+        for (m, name) in NAMES.iter().enumerate() {
+            let max = self.sum(m, &mut sum);
+            let count = sum.iter().fold(0u64, |s, c| s.saturating_add(*c));
+            write!(out, "{name} {count} {max}")?;
+            for (i, c) in sum.iter().enumerate().filter(|(_, c)| **c != 0) {
+                write!(out, " {}:{}", histogram::bucket_high(i), c)?;
+            }
+            writeln!(out)?;
         }
         Ok(())
     }

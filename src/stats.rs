@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Counters in debugfs: `/sys/kernel/debug/<module>/<counter>`, one u64 per file, and the
-//! latency histograms' summary, `/sys/kernel/debug/<module>/latency`.
+//! latency histograms: their summary, `/sys/kernel/debug/<module>/latency`, and their
+//! buckets, `latency_buckets` (read by `ktcp-stat`).
 
 use crate::{
     conn::{Core, Session},
@@ -29,6 +30,9 @@ impl<S: Session> StatsDir<S> {
         });
         dir.add_text(c_str!("latency"), |core, out| {
             core.latency.write_summary(out)
+        });
+        dir.add_text(c_str!("latency_buckets"), |core, out| {
+            core.latency.write_buckets(out)
         });
         Self { _dir: dir }
     }

@@ -2,7 +2,7 @@
 # khttpd_rs guest tests: every behaviour of the khttpd_rs issue, against the real module.
 # STORM_SECS, CYCLES, BIG_MIB, SEED, JOBS: see README.
 source "$(dirname "$0")/lib.sh"
-plan 44
+plan 48
 KO=$MODDIR/khttpd_rs.ko
 ADDR=127.0.0.1:8081
 WWW=/tmp/ktcp-www OUTSIDE=/tmp/ktcp-outside
@@ -113,6 +113,100 @@ max_age_runtime() {
   answered 0 200 Cache-Control '' ETag "$ETAG"
 }
 
+# ktcp-stat (README "Live statistics"). stat_rates: two ktcp-stat runs (--json and the
+# table), 1 s intervals, while a 2 s htstress load runs wholly inside their window: the sum of
+# requests/s x elapsed_s over the JSON lines must equal the requests counter's growth over
+# the window (to 0.5), the table's req/s column (x 1 s) must sum to it within 10 %, and the
+# intervals' service-time samples must be those of the load only (at most one per request,
+# at least 90 % of them: not the cumulative histogram), with p50 <= p99.
+stat_rates() {
+  local before after json=$TMPD/stat.json table=$TMPD/stat.txt jpid tpid sum line
+  wait_idle khttpd_rs 15 || return 1
+  counter khttpd_rs requests; before=$REPLY
+  "$BIN/ktcp-stat" khttpd_rs 1 10 --json >"$json" 2>&1 &
+  jpid=$!
+  "$BIN/ktcp-stat" khttpd_rs 1 10 >"$table" 2>&1 &
+  tpid=$!
+  if ! wait_line "$json" '{' 30 "$jpid" || ! wait_line "$table" khttpd_rs 30 "$tpid"; then
+    kill $jpid $tpid 2>/dev/null; echo "ktcp-stat printed no first interval:"; cat "$json" "$table"; return 1
+  fi
+  "$BIN/htstress-rs" -n 1000000 --duration 2 -c 8 -k http://$ADDR/ >"$TMPD/stat-load.txt" 2>&1 ||
+    { kill $jpid $tpid 2>/dev/null; cat "$TMPD/stat-load.txt"; return 1; }
+  if ! kill -0 $jpid 2>/dev/null || ! kill -0 $tpid 2>/dev/null; then
+    echo "a ktcp-stat run ended before the load did: its window does not hold the load"; return 1
+  fi
+  wait $jpid || { cat "$json"; return 1; }
+  wait $tpid || { cat "$table"; return 1; }
+  counter khttpd_rs requests; after=$REPLY
+  while IFS= read -r line; do echo "note: $line"; done <"$table"
+  sum=$(jq -rs --argjson diff $((after - before)) '
+    def near(a; b; tol): ((a - b) | if . < 0 then -. else . end) <= tol;
+    (map(.rates.requests * .elapsed_s) | add) as $req
+    | (map(.latency.service.count) | add) as $svc
+    | "note: \(length) JSON intervals: sum of requests/s x elapsed_s \($req), counter grew by \($diff), service samples \($svc)",
+      (if length != 10 then "FAIL: \(length) intervals, want 10"
+       elif $diff < 100 then "FAIL: the load made only \($diff) requests"
+       elif (near($req; $diff; 0.5) | not) then "FAIL: the rates add up to \($req) requests, not \($diff)"
+       elif $svc > $diff or $svc < $diff * 0.9 then "FAIL: \($svc) service samples for \($diff) requests"
+       elif any(.[].latency.service; .count > 0 and (.p50_ns <= 0 or .p50_ns > .p99_ns)) then "FAIL: p50 > p99 or 0"
+       else "OK" end)' "$json") || { cat "$json"; return 1; }
+  echo "$sum"
+  [[ $sum == *$'\nOK' ]] || return 1
+  awk -v diff=$((after - before)) '
+    NR == 1 && $1 != "module" { print "no header first"; exit 1 }
+    $1 == "khttpd_rs" { n++; sum += $7 }
+    END { printf "note: %d table lines, req/s adds up to %.1f (counter: %d)\n", n, sum, diff
+      if (n != 10 || sum < diff * 0.9 || sum > diff * 1.1) exit 1 }' "$table"
+}
+# stat_prometheus: with the module idle, `ktcp-stat --prometheus --output FILE` writes lines
+# that are each a HELP, a TYPE (counter, gauge, summary) or a sample of a family declared
+# before it, and every counter and gauge file of debugfs, read right after, has its sample
+# with the same value.
+stat_prometheus() {
+  local prom=$TMPD/ktcp.prom line name value family f n=0 files=0
+  local re='^(ktcp_[a-z0-9_]+)\{module="khttpd_rs"(,metric="[a-z_]+")?(,quantile="0\.[0-9]+")?\} ([0-9]+(\.[0-9]+)?)$'
+  local -A type=() seen=()
+  wait_idle khttpd_rs 15 || return 1
+  "$BIN/ktcp-stat" khttpd_rs --prometheus --output "$prom" || return 1
+  while IFS= read -r line; do
+    if [[ $line =~ ^#\ HELP\ ktcp_[a-z0-9_]+\ [^\ ].*$ ]]; then continue; fi
+    if [[ $line =~ ^#\ TYPE\ (ktcp_[a-z0-9_]+)\ (counter|gauge|summary)$ ]]; then
+      type[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}; continue
+    fi
+    [[ $line =~ $re ]] || { echo "not an exposition line: '$line'"; return 1; }
+    name=${BASH_REMATCH[1]} value=${BASH_REMATCH[4]} family=${BASH_REMATCH[1]}
+    [ -z "${type[$family]:-}" ] && [[ $name == *_count ]] && family=${name%_count}
+    [ -n "${type[$family]:-}" ] || { echo "sample before its TYPE: '$line'"; return 1; }
+    [ "${type[$family]}" = counter ] && [[ $name != *_total ]] && { echo "counter without _total: $line"; return 1; }
+    [ -z "${BASH_REMATCH[2]}" ] && seen[${name#ktcp_}]=$value
+  done <"$prom"
+  for f in "$D"/khttpd_rs/*; do
+    name=${f##*/}
+    case $name in latency*) continue;; esac
+    files=$((files + 1))
+    read -r value <"$f"
+    [ "${seen[${name}_total]:-${seen[$name]:-none}}" = "$value" ] ||
+      { echo "$name: debugfs $value, exposition ${seen[${name}_total]:-${seen[$name]:-none}}"; return 1; }
+    n=$((n + 1))
+  done
+  echo "note: ${#seen[@]} counter and gauge samples, $n equal to their debugfs file ($files files), families: ${!type[*]}"
+  [ $n -ge 12 ] && [ ${#seen[@]} = $files ]
+}
+# stat_fails USER EXPECTED: ktcp-stat khttpd_rs, run as USER (root, or an unprivileged uid),
+# exits non-zero, saying EXPECTED (a glob).
+stat_fails() {
+  local out
+  if [ "$1" = root ]; then
+    "$BIN/ktcp-stat" khttpd_rs 1 1 >"$TMPD/stat-err" 2>&1 && { echo "ktcp-stat exited 0"; return 1; }
+  else
+    setpriv --reuid "$1" --regid "$1" --clear-groups "$BIN/ktcp-stat" khttpd_rs 1 1 >"$TMPD/stat-err" 2>&1 &&
+      { echo "ktcp-stat exited 0"; return 1; }
+  fi
+  read -rd '' out <"$TMPD/stat-err"
+  echo "note: ${out%$'\n'}"
+  [[ $out == $2 ]]
+}
+
 # Refused parameters. One at a time: concurrent loads of one .ko file share a single result.
 check khttpd/param_port_zero insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid port=0" port=0
 check khttpd/param_keepalive_negative insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid keepalive_timeout" keepalive_timeout=-1
@@ -128,7 +222,11 @@ curl -sf -o $TMPD/hello http://$ADDR/anything &
 curl_pid=$!
 itest_suite hello --addr $ADDR --jobs "${JOBS:-6}"
 check khttpd/hello_curl eval "wait $curl_pid && has_any \"\$(<$TMPD/hello)\" 'Hello World'"
+check_alone khttpd/stat_rates_match_counters stat_rates
+check khttpd/stat_prometheus_equals_debugfs stat_prometheus
+check khttpd/stat_permission_denied stat_fails 65534 "ktcp-stat: permission denied reading /sys/kernel/debug *"
 rmmod khttpd_rs
+check khttpd/stat_module_not_loaded stat_fails root "ktcp-stat: khttpd_rs is not loaded (no /sys/module/khttpd_rs)*"
 
 # Static files, with short timeouts so the timeout tests are quick.
 insmod "$KO" root=$WWW header_timeout=3 keepalive_timeout=4
