@@ -3,8 +3,16 @@ SHELL := /bin/bash
 FLAVOUR ?= debug
 CARGO_DIR := userspace-tests
 export RUSTUP_TOOLCHAIN := 1.95.0
+# The one version, dkms.conf's PACKAGE_VERSION (also the modules' MODULE_VERSION, see Kbuild).
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="*\([^"]*\)"*$$/\1/p' dkms.conf)
+# make install: the running kernel's tree unless KDIR says otherwise; INSTALL_MOD_PATH (or
+# DESTDIR) stages under a prefix. make dkms-source: the sources dkms builds from.
+INSTALL_KDIR = $(or $(KDIR),/lib/modules/$(shell uname -r)/build)
+INSTALL_MOD_PATH ?= $(DESTDIR)
+DKMS_SOURCE_TREE ?= $(DESTDIR)/usr/src
 
-.PHONY: all modules setup kernel run check bench soak vm shell fmt clippy host-test tools clean help
+.PHONY: all modules setup kernel run check bench soak vm shell fmt clippy host-test tools clean help \
+	install uninstall dkms-source
 
 all: modules
 
@@ -18,6 +26,10 @@ help:
 	@echo "make bench      kecho_rs / khttpd_rs against their peers in one perf-guest run"
 	@echo "make soak       the long hostile-input / load-unload / fault-injection / 1,000-client run"
 	@echo "make vm CMD='...'  run CMD as root in a guest (FLAVOUR=debug|perf); make shell: interactive"
+	@echo "make install    build for KDIR (default: the running kernel) and install into"
+	@echo "                /lib/modules/<kver>/extra, then depmod (INSTALL_MOD_PATH or DESTDIR: staged)"
+	@echo "make uninstall  remove them again, then depmod"
+	@echo "make dkms-source  copy the module sources to /usr/src/ktcp-rs-$(VERSION) for dkms (README \"Install\")"
 
 setup:
 	@bash scripts/setup.sh
@@ -60,6 +72,19 @@ fmt:
 clippy:
 	@cd $(CARGO_DIR) && cargo clippy --all-targets --quiet -- -D warnings
 	@KTCP_CLIPPY=1 bash scripts/modules.sh $(FLAVOUR)
+
+install:
+	@KDIR='$(INSTALL_KDIR)' INSTALL_MOD_PATH='$(INSTALL_MOD_PATH)' bash scripts/install.sh install
+
+uninstall:
+	@KDIR='$(INSTALL_KDIR)' INSTALL_MOD_PATH='$(INSTALL_MOD_PATH)' bash scripts/install.sh uninstall
+
+# What dkms builds: the Kbuild, its sources and dkms.conf, nothing else of the repository.
+dkms-source:
+	@test -n '$(VERSION)' || { echo 'error: no PACKAGE_VERSION in dkms.conf' >&2; exit 1; }
+	rm -rf '$(DKMS_SOURCE_TREE)/ktcp-rs-$(VERSION)'
+	mkdir -p '$(DKMS_SOURCE_TREE)/ktcp-rs-$(VERSION)'
+	cp -r dkms.conf Kbuild src '$(DKMS_SOURCE_TREE)/ktcp-rs-$(VERSION)/'
 
 clean:
 	rm -rf build results

@@ -8,7 +8,7 @@
 source "$(dirname "$0")/common.sh"
 cd "$KTCP_ROOT"
 log=$(new_run_dir "$KTCP_ROOT/build/check")
-passed=0 failed=0 skipped=0 guest='' vm_pid=''
+passed=0 failed=0 skipped=0 guest='' vm_pid='' dkms_pid=''
 stages=() stage_name='' stage_t0=0
 count() { passed=$((passed + $1)); failed=$((failed + $2)); skipped=$((skipped + ${3:-0})); }
 item() { if [ "$2" = 0 ]; then count 1 0; echo "PASS $1"; else count 0 1; echo "FAIL $1${3:+: $3}"; fi; }
@@ -22,6 +22,7 @@ finish() {
   local rc=$?
   end_stage
   stop_vm
+  [ -n "$dkms_pid" ] && kill -- -"$dkms_pid" 2>/dev/null
   [ "$guest" = started ] && item guest/completed 1 "interrupted (status $rc) before its results were counted"
   [ "$rc" != 0 ] && [ "$failed" = 0 ] && item check/completed 1 "stopped with status $rc"
   echo
@@ -118,10 +119,26 @@ set +e
 guest=started
 [ -n "$vm_pid" ] || start_vm
 touch "$out/go"
+# The install paths' host part (scripts/dkms-test.sh: make install staged, dkms add, build,
+# install, remove with private trees; two module builds, about 15 s of CPU) runs beside the
+# guest's lanes, niced: the guest's dkms.sh, after the lanes, waits for its tree.
+dkms_t0=$(date +%s)
+setsid nice -n 19 bash scripts/dkms-test.sh --host-only "$out/dkms-test" >"$log/dkms-host.log" 2>&1 &
+dkms_pid=$!
 tail -n +1 -f --pid="$vm_pid" "$log/guest.log"
 wait "$vm_pid"
 vm_rc=$?
 vm_pid=''
+wait "$dkms_pid"
+dkms_rc=$?
+dkms_pid=''
+echo "== dkms host part (scripts/dkms-test.sh, $log/dkms-host.log)"
+while read -r kind name; do
+  case $kind in PASS) item "$name" 0;; FAIL) item "${name%%:*}" 1 "${name#*: }";; esac
+done <"$log/dkms-host.log"
+grep -q '^FAIL ' "$log/dkms-host.log" || [ "$dkms_rc" = 0 ] ||
+  item dkms/host 1 "status $dkms_rc: $(tail -n 3 "$log/dkms-host.log" | tr '\n' ' ')"
+stages+=("$(printf '  %-44s %4d s' "dkms host part (beside the guest)" $(( $(stat -c %Y "$log/dkms-host.log") - dkms_t0 )))")
 guest=tallied
 tally_guest "$out/counts" all
 # The dmesg scan (and a guest that died) count as tests of their own.

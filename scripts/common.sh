@@ -37,6 +37,23 @@ new_run_dir() {
 # vm_run_dir FLAVOUR: a new build/vm-FLAVOUR/<time>-<pid>/ for one guest run (see vm.sh).
 vm_run_dir() { new_run_dir "$KTCP_ROOT/build/vm-$1"; }
 
+# use_kernel_rustc KDIR: the modules must be built by the rustc that built the kernel in KDIR
+# (its CONFIG_RUSTC_VERSION_TEXT): with rustup, that toolchain (RUSTUP_TOOLCHAIN); without it,
+# the rustc on PATH must be that version. Our own guest kernels use RUST_TOOLCHAIN.
+use_kernel_rustc() {
+  local want have
+  want=$(sed -n 's/^CONFIG_RUSTC_VERSION_TEXT="rustc \([^ "]*\).*/\1/p' "$1/.config" 2>/dev/null)
+  [ -n "$want" ] || die "$1/.config has no CONFIG_RUSTC_VERSION_TEXT: not a Rust-enabled (CONFIG_RUST=y) 6.12+ kernel tree"
+  if command -v rustup >/dev/null; then
+    rustup run "$want" rustc --version >/dev/null 2>&1 ||
+      die "$1 was built with rustc $want: rustup toolchain install $want --profile minimal"
+    export RUSTUP_TOOLCHAIN=$want
+  else
+    have=$(rustc --version 2>/dev/null | cut -d' ' -f2)
+    [ "$have" = "$want" ] || die "$1 was built with rustc $want, the rustc on PATH is ${have:-missing}"
+  fi
+}
+
 # kernel_src: the extracted kernel source tree (its .rustfmt.toml is the format of src/).
 kernel_src() { echo "$CACHE/src/linux-$(dpkg-query -W -f='${Version}' "linux-source-$KVER")"; }
 

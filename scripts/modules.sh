@@ -5,15 +5,17 @@
 # its findings are warnings like any other.
 # Out-of-tree Kbuild writes objects beside the sources, so each flavour builds in its own copy
 # under build/<flavour>/ and the source tree stays clean. The build is skipped when its inputs
-# (src/, Kbuild, the kernel tree, the toolchain, CLIPPY) are those of the last build, whose
-# log (and so its warnings) then stands; otherwise everything is rebuilt from clean, so the log
-# always holds every warning of both modules.
+# (src/, Kbuild, dkms.conf (the version), the kernel tree, the toolchain, CLIPPY) are those of
+# the last build, whose log (and so its warnings) then stands; otherwise everything is rebuilt
+# from clean, so the log always holds every warning of both modules. With KDIR, the rustc is
+# the one that built that kernel (use_kernel_rustc).
 # Exit status: 0 built warning-free, 3 built with warnings (printed), 1 build failed.
 source "$(dirname "$0")/common.sh"
 
 flavour=${1:-debug}
 if [ -n "${KDIR:-}" ]; then
   kdir=$KDIR; out=$KTCP_ROOT/build/custom
+  use_kernel_rustc "$kdir"
 else
   bash "$KTCP_ROOT/scripts/kernel.sh" "$flavour"
   kdir=$(bash "$KTCP_ROOT/scripts/kernel.sh" "$flavour" --print-dir); out=$KTCP_ROOT/build/$flavour
@@ -23,7 +25,7 @@ clippy=${KTCP_CLIPPY:-0}
 mk=(make -C "$kdir" M="$out" -j"$(nproc)")
 [ "$clippy" = 1 ] && mk+=(CLIPPY=1)
 
-inputs=$( { cd "$KTCP_ROOT" && find src Kbuild -type f -print0 | sort -z | xargs -0 sha256sum
+inputs=$( { cd "$KTCP_ROOT" && find src Kbuild dkms.conf -type f -print0 | sort -z | xargs -0 sha256sum
   echo "$kdir $(stat -c %Y "$kdir/Module.symvers") clippy=$clippy"; rustc --version; } | sha256sum | cut -c1-16)
 log=$out/build.log
 if [ -f "$out/.ktcp-inputs" ] && [ "$(cat "$out/.ktcp-inputs")" = "$inputs" ] && [ -f "$log" ] &&
@@ -34,7 +36,7 @@ else
   rm -f "$out/.ktcp-inputs"
   if [ -f "$out/Kbuild" ]; then "${mk[@]}" clean >/dev/null 2>&1 || true; fi
   rsync -a --delete "$KTCP_ROOT/src" "$out/"
-  cp "$KTCP_ROOT/Kbuild" "$out/Kbuild"
+  cp "$KTCP_ROOT/Kbuild" "$KTCP_ROOT/dkms.conf" "$out/"
   stage "modules: building against $kdir$([ "$clippy" = 1 ] && echo ' (through clippy)')"
   if ! "${mk[@]}" modules >"$log" 2>&1; then
     cat "$log"; die "module build failed (log: $log)"

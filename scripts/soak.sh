@@ -14,6 +14,12 @@ bash scripts/modules.sh debug
 (cd userspace-tests && cargo build --release --bins --quiet)
 out=$(vm_run_dir debug)
 set +e
+# The dkms tree the guest's dkms.sh installs from (and the host's own install checks).
+stage "dkms: the host part (scripts/dkms-test.sh)"
+bash scripts/dkms-test.sh --host-only "$out/dkms-test" | tee "$out/dkms-host.log"
+while read -r kind name; do
+  case $kind in PASS) item "$name" 0;; FAIL) item "${name%%:*}" 1 "${name#*: }";; esac
+done <"$out/dkms-host.log"
 bash scripts/vm.sh --flavour debug --timeout 7200 --mem 6G --out "$out" -- \
   "FLAVOUR=debug SOAK_SECS=${SOAK_SECS:-300} SOAK_CYCLES=${SOAK_CYCLES:-100} FAULT_SECS=${FAULT_SECS:-120} SEED=${SEED:-} bash scripts/guest/soak.sh" |
   tee "$out/soak.log"

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kecho_rs module parameters (module_param() is a macro bindgen cannot reach). */
+#include <linux/module.h>
+
 #include "params.h"
+
+/* dkms.conf's PACKAGE_VERSION, from Kbuild: modinfo's "version". */
+MODULE_VERSION(KTCP_VERSION);
 
 KTCP_SERVER_PARAMS(12345, "is closed")
 

@@ -9,7 +9,8 @@
 # load, timeouts; check_alone, or itest's alone tests) runs with nothing of the other lane
 # beside it. Then, one after the other: fault injection per module (its knobs are global, and
 # an allocation in softirq work done on kecho_rs's stack may serve the other lane's packets),
-# and one kmemleak check for every part (a scan takes seconds under TCG).
+# the modules as DKMS installs them (modprobe, modprobe.d; scripts/guest/dkms.sh), and one
+# kmemleak check for every part (a scan takes seconds under TCG).
 # Each lane writes its output to $KTCP_OUT/lane-MODULE.log (kept on the host if the guest dies),
 # printed here when the lane ends. LANES=0 runs everything one after the other.
 # HARD_PARTS picks the hardening parts of the khttpd_rs lane (echo runs in the kecho_rs lane).
@@ -19,7 +20,7 @@ source "$(dirname "$0")/lib.sh"
 : >"$COUNTS"
 export FAULTS_LEAKS=later
 FAULT_SECS=${FAULT_SECS:-3}
-plan 7
+plan 8
 
 lane_kecho() {
   run_script kecho.sh
@@ -52,6 +53,9 @@ else
 fi
 FAULT_SECS=$FAULT_SECS run_script faults.sh kecho
 FAULT_SECS=$FAULT_SECS run_script faults.sh khttpd
+# Both modules from the host's dkms install, with modprobe.d options (check.sh builds them
+# beside the lanes; dkms.sh waits for them).
+run_script dkms.sh
 check leaks/kmemleak-empty kmemleak_empty
 end_plan
 echo "TIME all $SECONDS s"

@@ -8,7 +8,7 @@
 # FAULT_SECS (default 120); SEED replays the storms.
 source "$(dirname "$0")/lib.sh"
 : >"$COUNTS"
-plan 24
+plan 25
 secs=${SOAK_SECS:-300} cycles=${SOAK_CYCLES:-100}
 F=/sys/kernel/debug
 "$BIN/itest" mkroot /tmp/ktcp-www --outside /tmp/ktcp-outside --big-mib 64 >/dev/null || { echo "soak.sh: itest mkroot failed"; exit 1; }
@@ -56,6 +56,8 @@ insmod "$MODDIR/khttpd_rs.ko" root=/tmp/ktcp-www
 itest_suite khttpd --addr 127.0.0.1:8081 --root /tmp/ktcp-www --filter big_file_intact
 rmmod khttpd_rs
 HARD_PARTS="churn redbot" run_script hardening.sh
+# DKMS as on a real machine: dkms install, status and remove in the guest (minutes under TCG).
+DKMS_GUEST=full run_script dkms.sh
 check soak/moved-tests-dmesg-clean dmesg_clean_since moved
 end_plan
 echo "soak: $(totals)"
