@@ -8,6 +8,7 @@ APT_PKGS=(
   libelf-dev libssl-dev dwarves busybox-static cpio kmod xz-utils zstd rsync
   qemu-system-x86 udev python3 python3-venv curl wrk apache2-utils nginx-light
   fonts-dejavu-core procps iproute2 libseccomp-dev libcap-ng-dev pkg-config dkms
+  trace-cmd linux-perf
 )
 
 VIRTME_NG_VERSION=1.42

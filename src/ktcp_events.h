@@ -18,7 +18,8 @@ struct socket;
 
 /*
  * The text of one request, not NUL-terminated, each part escaped as nginx escapes its access
- * log (proto/log_escape.rs: no '"', '\\' or control byte is left) and cut to its bound.
+ * log, and '\'' too (proto/log_escape.rs), and cut to its bound: TP_printk can quote them with
+ * '\'' (libtraceevent, behind trace-cmd and perf, cannot parse a '"' inside the format).
  */
 struct ktcp_request_text {
 	const char *method;
@@ -121,7 +122,7 @@ TRACE_EVENT(request,
 		__assign_str(referer);
 		__assign_str(user_agent);
 	),
-	TP_printk("client=%pISpc time=%lld method=%s target=\"%s\" version=%u status=%u bytes=%llu body_bytes=%llu duration_ns=%llu referer=\"%s\" user_agent=\"%s\"",
+	TP_printk("client=%pISpc time=%lld method=%s target='%s' version=%u status=%u bytes=%llu body_bytes=%llu duration_ns=%llu referer='%s' user_agent='%s'",
 		  __entry->client, __entry->time, __get_str(method), __get_str(target),
 		  __entry->version, __entry->status, __entry->bytes, __entry->body_bytes,
 		  __entry->duration_ns, __get_str(referer), __get_str(user_agent))

@@ -2,9 +2,9 @@
 
 //! One `khttpd_rs:request` trace event, read from its text form: a line of `trace_pipe`
 //! (or of `trace-cmd report`), whose fields the event's `TP_printk` writes as
-//! `key=value`, text values in double quotes. Text values are escaped by the module as nginx
-//! escapes its log (`\xHH` for `"`, `\` and bytes outside 0x20..0x7e), so a quoted value
-//! never holds a `"`.
+//! `key=value`, text values in single quotes. Text values are escaped by the module as nginx
+//! escapes its log (`\xHH` for `"`, `\` and bytes outside 0x20..0x7e), and `'` too, so a
+//! quoted value never holds a quote.
 
 use anyhow::{anyhow, bail, Context, Result};
 use std::net::SocketAddr;
@@ -80,7 +80,7 @@ pub fn parse_line(line: &str) -> Result<Option<Request>> {
     Ok(Some(req))
 }
 
-/// Splits `key=value key="quoted value" ...` into pairs.
+/// Splits `key=value key='quoted value' ...` into pairs.
 fn pairs(mut s: &str) -> Result<Vec<(&str, &str)>> {
     let mut out = Vec::new();
     loop {
@@ -91,9 +91,9 @@ fn pairs(mut s: &str) -> Result<Vec<(&str, &str)>> {
         let eq = s.find('=').ok_or_else(|| anyhow!("no '=' in {s:?}"))?;
         let key = &s[..eq];
         let rest = &s[eq + 1..];
-        let (value, next) = if let Some(quoted) = rest.strip_prefix('"') {
+        let (value, next) = if let Some(quoted) = rest.strip_prefix('\'') {
             let end = quoted
-                .find('"')
+                .find('\'')
                 .ok_or_else(|| anyhow!("unterminated value of {key}"))?;
             (&quoted[..end], &quoted[end + 1..])
         } else {
@@ -136,7 +136,7 @@ pub fn unescape(s: &str) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    const LINE: &str = r#"          <idle>-0       [001] ..s2.  1234.567890: request: client=127.0.0.1:40312 time=1795824000 method=GET target="/a b\x22.txt?q=1" version=11 status=200 bytes=345 body_bytes=100 duration_ns=123456 referer="" user_agent="curl/8.1 (x\x5C86)""#;
+    const LINE: &str = r#"          <idle>-0       [001] ..s2.  1234.567890: request: client=127.0.0.1:40312 time=1795824000 method=GET target='/a b\x22.txt?q=1' version=11 status=200 bytes=345 body_bytes=100 duration_ns=123456 referer='' user_agent='curl/8.1 (x\x5C86)'"#;
 
     #[test]
     fn a_trace_pipe_line() {
@@ -173,9 +173,9 @@ mod tests {
         );
         assert!(parse_line(&LINE.replace(" status=200", "")).is_err());
         assert!(parse_line(&LINE.replace("status=200", "status=abc")).is_err());
-        assert!(parse_line(
-            &LINE.replace("user_agent=\"curl/8.1 (x\\x5C86)\"", "user_agent=\"open")
-        )
-        .is_err());
+        assert!(
+            parse_line(&LINE.replace("user_agent='curl/8.1 (x\\x5C86)'", "user_agent='open"))
+                .is_err()
+        );
     }
 }

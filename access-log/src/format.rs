@@ -18,12 +18,13 @@ fn request_line(r: &Request) -> String {
     format!("{} {} {protocol}", r.method, r.target)
 }
 
-/// An empty variable is logged as `-`, as nginx does.
-fn or_dash(s: &str) -> &str {
+/// A text as nginx logs it: the module's escaping, less the escaped `'` that nginx leaves as
+/// it is; an empty variable is logged as `-`.
+fn nginx_text(s: &str) -> String {
     if s.is_empty() {
-        "-"
+        "-".into()
     } else {
-        s
+        s.replace("\\x27", "'")
     }
 }
 
@@ -50,11 +51,11 @@ where
         "{} - - [{}] \"{}\" {} {} \"{}\" \"{}\"",
         r.client.ip(),
         local(r, tz).format("%d/%b/%Y:%H:%M:%S %z"),
-        request_line(r),
+        request_line(r).replace("\\x27", "'"),
         r.status,
         r.body_bytes,
-        or_dash(&r.referer),
-        or_dash(&r.user_agent)
+        nginx_text(&r.referer),
+        nginx_text(&r.user_agent)
     )
 }
 
@@ -109,7 +110,7 @@ mod tests {
     use crate::event::parse_line;
 
     fn req() -> Request {
-        parse_line(r#"x-1 [000] 5.0: request: client=10.1.2.3:5555 time=1795824000 method=GET target="/a\x22b" version=11 status=206 bytes=300 body_bytes=10 duration_ns=1500000 referer="" user_agent="curl/8""#)
+        parse_line(r#"x-1 [000] 5.0: request: client=10.1.2.3:5555 time=1795824000 method=GET target='/a\x22b\x27' version=11 status=206 bytes=300 body_bytes=10 duration_ns=1500000 referer='' user_agent='curl/8'"#)
             .unwrap()
             .unwrap()
     }
@@ -119,7 +120,7 @@ mod tests {
         let utc = FixedOffset::east_opt(0).unwrap();
         assert_eq!(
             combined_in(&req(), &utc),
-            r#"10.1.2.3 - - [28/Nov/2026:00:00:00 +0000] "GET /a\x22b HTTP/1.1" 206 10 "-" "curl/8""#
+            r#"10.1.2.3 - - [28/Nov/2026:00:00:00 +0000] "GET /a\x22b' HTTP/1.1" 206 10 "-" "curl/8""#
         );
         let mut r = req();
         r.method.clear();
@@ -132,8 +133,8 @@ mod tests {
     fn json_unescapes_and_parses_back() {
         let line = json_in(&req(), &FixedOffset::east_opt(0).unwrap());
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-        assert_eq!(v["target"], "/a\"b");
-        assert_eq!(v["request"], "GET /a\"b HTTP/1.1");
+        assert_eq!(v["target"], "/a\"b'");
+        assert_eq!(v["request"], "GET /a\"b' HTTP/1.1");
         assert_eq!(v["remote_addr"], "10.1.2.3");
         assert_eq!(v["remote_port"], 5555);
         assert_eq!(v["status"], 206);

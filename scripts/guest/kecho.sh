@@ -2,7 +2,8 @@
 # kecho_rs guest tests: every behaviour of the foundation issue, against the real module.
 # (The 1,000-client echo test runs in `make soak`.) STORM_SECS, CYCLES, SEED, JOBS: README.
 source "$(dirname "$0")/lib.sh"
-plan 18
+source "$(dirname "$0")/trace-lib.sh"
+plan 19
 KO=$MODDIR/kecho_rs.ko
 ADDR=127.0.0.1:12345
 
@@ -20,6 +21,7 @@ kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
 
 insmod "$KO" port=12345 backlog=256 bench=0
 check kecho/params_in_sysfs eval 'param_eq kecho_rs port 12345 && param_eq kecho_rs backlog 256 && param_eq kecho_rs bench N'
+check kecho/trace_conn_events conn_events_fields kecho_rs 12345
 itest_suite kecho --addr $ADDR --jobs "${JOBS:-6}" --skip concurrent_1000_clients
 check kecho/storm "$BIN/itest" storm --addr $ADDR --proto echo --secs "${STORM_SECS:-3}" --clients 32 ${SEED:+--seed "$SEED"}
 check kecho/connections_all_closed wait_idle kecho_rs 10

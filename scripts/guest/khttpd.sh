@@ -2,7 +2,8 @@
 # khttpd_rs guest tests: every behaviour of the khttpd_rs issue, against the real module.
 # STORM_SECS, CYCLES, BIG_MIB, SEED, JOBS: see README.
 source "$(dirname "$0")/lib.sh"
-plan 48
+source "$(dirname "$0")/trace-lib.sh"
+plan 53
 KO=$MODDIR/khttpd_rs.ko
 ADDR=127.0.0.1:8081
 WWW=/tmp/ktcp-www OUTSIDE=/tmp/ktcp-outside
@@ -266,6 +267,13 @@ check khttpd/if_none_match_over_if_modified_since eval 'answered 5 200 && cmp $T
 check khttpd/if_range_etag_206 eval 'answered 6 206 ETag "$ETAG" && [ "$(<$TMPD/cache-6.b)" = "${head6:0:4}" ]'
 check khttpd/if_range_weak_etag_200 eval 'answered 7 200 && cmp $TMPD/cache-7.b $WWW/a.txt'
 check khttpd/file_cache_hits file_cache_hits
+# Trace events and the access log (trace-lib.sh): each event's fields against what the client
+# saw; ktcp-access-log's lines for three known requests; trace-cmd and perf see the events.
+check khttpd/trace_request_event request_event_fields $ADDR a.txt
+check khttpd/trace_conn_events conn_events_fields khttpd_rs 8081
+check khttpd/access_log_combined access_log_lines $ADDR a.txt
+check khttpd/access_log_json access_log_json $ADDR a.txt
+check khttpd/trace_cmd_and_perf trace_cmd_and_perf $ADDR a.txt
 check khttpd/zero_copy_used counter_at_least khttpd_rs bytes_spliced $((${BIG_MIB:-8} << 20))
 check khttpd/zero_copy_tmpfs_and_shared_fs spliced_fetch http://$ADDR/fs/tmpfs/big.bin $WWW/fs/tmpfs/big.bin \
   http://$ADDR/fs/shared/itest "$BIN/itest"

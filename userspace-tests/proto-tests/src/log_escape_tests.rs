@@ -40,6 +40,7 @@ fn plain_text_is_kept() {
 fn quote_backslash_controls_and_high_bytes_are_hex() {
     assert_eq!(escaped(b"a\"b", 64), b"a\\x22b");
     assert_eq!(escaped(b"a\\b", 64), b"a\\x5Cb");
+    assert_eq!(escaped(b"it's", 64), b"it\\x27s");
     assert_eq!(escaped(b"\t\x7f\x80\xff", 64), b"\\x09\\x7F\\x80\\xFF");
     assert_eq!(escaped(b"\x1f ~", 64), b"\\x1F ~");
 }
@@ -57,7 +58,7 @@ proptest! {
     fn output_is_safe_bounded_and_reversible(src in proptest::collection::vec(any::<u8>(), 0..200), cap in 0usize..300) {
         let out = escaped(&src, cap);
         prop_assert!(out.len() <= cap);
-        prop_assert!(out.iter().all(|&b| (0x20..=0x7e).contains(&b) && b != b'"'));
+        prop_assert!(out.iter().all(|&b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\''));
         let back = unescape(&out);
         // What was written is a prefix of the input, and all of it when there was room.
         prop_assert!(src.starts_with(&back));
