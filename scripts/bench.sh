@@ -5,15 +5,16 @@
 # prints the ratio table (bench-report; baselines user-epoll and nginx) and the threads and
 # memory lines. Exits non-zero when a server failed to answer or the guest run failed; slow
 # ratios are reported, never a failure.
-# Usage: scripts/bench.sh [echo] [http] [conc] [stream]   (default: echo http conc)
+# Usage: scripts/bench.sh [echo] [http] [conc] [stream] [trace]   (default: echo http conc trace)
 # BENCH_QUICK=1 shrinks every duration, count and the matrix (for iterating; not a measurement).
 # REPEATS=N runs every echo and http cell N times (default 3), the servers alternating.
 source "$(dirname "$0")/common.sh"
 cd "$KTCP_ROOT"
 
-parts=${*:-echo http conc}
+parts=${*:-echo http conc trace}
 started=$SECONDS
 bash scripts/modules.sh perf
+case " $parts " in *" trace "*) KTCP_TRACE=0 bash scripts/modules.sh perf;; esac
 stage "tools: cargo build --release --bins"
 (cd userspace-tests && cargo build --release --quiet --bins)
 
@@ -31,10 +32,10 @@ cp -r "$out/bench/." "$dest/"
 cp "$out/dmesg.txt" "$dest/" 2>/dev/null || true
 
 results=()
-for f in echo http conc stream; do [ -s "$dest/$f.txt" ] && results+=("$dest/$f.txt"); done
+for f in echo http conc stream trace; do [ -s "$dest/$f.txt" ] && results+=("$dest/$f.txt"); done
 echo
 if ((${#results[@]})); then
-  userspace-tests/target/release/bench-report --baseline user-epoll --baseline nginx --baseline alone \
+  userspace-tests/target/release/bench-report --baseline user-epoll --baseline nginx --baseline alone --baseline notrace \
     --csv "$dest/bench.csv" --png "$dest/bench.png" "${results[@]}"
 else
   echo "no RESULT lines"

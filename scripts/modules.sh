@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build kecho_rs.ko and khttpd_rs.ko for one flavour (or against KDIR); any warning fails.
 # Usage: scripts/modules.sh [perf|debug]   (KDIR=/path/to/built/kernel overrides the flavour)
+# KTCP_TRACE=0 builds without the trace events, into build/<flavour>-notrace.
 # KTCP_CLIPPY=1 compiles through clippy-driver (Kbuild's CLIPPY=1, the kernel's lint set);
 # its findings are warnings like any other.
 # Out-of-tree Kbuild writes objects beside the sources, so each flavour builds in its own copy
@@ -22,11 +23,14 @@ else
 fi
 [ -f "$kdir/Module.symvers" ] || die "$kdir is not a built kernel tree (no Module.symvers)"
 clippy=${KTCP_CLIPPY:-0}
-mk=(make -C "$kdir" M="$out" -j"$(nproc)")
+# KTCP_TRACE=0: without the trace events (Kbuild), in build/<flavour>-notrace (make bench trace).
+trace=${KTCP_TRACE:-1}
+[ "$trace" = 0 ] && out=$out-notrace
+mk=(make -C "$kdir" M="$out" -j"$(nproc)" KTCP_TRACE="$trace")
 [ "$clippy" = 1 ] && mk+=(CLIPPY=1)
 
 inputs=$( { cd "$KTCP_ROOT" && find src Kbuild dkms.conf -type f -print0 | sort -z | xargs -0 sha256sum
-  echo "$kdir $(stat -c %Y "$kdir/Module.symvers") clippy=$clippy"; rustc --version; } | sha256sum | cut -c1-16)
+  echo "$kdir $(stat -c %Y "$kdir/Module.symvers") clippy=$clippy trace=$trace"; rustc --version; } | sha256sum | cut -c1-16)
 log=$out/build.log
 if [ -f "$out/.ktcp-inputs" ] && [ "$(cat "$out/.ktcp-inputs")" = "$inputs" ] && [ -f "$log" ] &&
    [ -f "$out/kecho_rs.ko" ] && [ -f "$out/khttpd_rs.ko" ]; then

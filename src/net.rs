@@ -226,6 +226,7 @@ impl Stream {
 
     /// The socket, for the file layer's zero-copy send (`fs::File::splice_to`) and the trace
     /// events (`trace.rs`); valid while `self` lives.
+    #[allow(dead_code)] // Not used by kecho_rs built without trace events (KTCP_TRACE=0).
     pub(crate) fn raw_socket(&self) -> *mut bindings::socket {
         self.sock.as_ptr()
     }

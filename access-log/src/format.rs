@@ -3,7 +3,7 @@
 //! Output formats: nginx's `combined` log format, and JSON lines.
 
 use crate::event::{unescape, Request};
-use chrono::{DateTime, FixedOffset, Local, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use serde::Serialize;
 
 /// The request line as nginx logs it (`$request`): `-` when it could not be read.
@@ -35,14 +35,10 @@ fn local<Tz: TimeZone>(r: &Request, tz: &Tz) -> DateTime<Tz> {
         .unwrap_or_else(|| tz.from_utc_datetime(&DateTime::<Utc>::UNIX_EPOCH.naive_utc()))
 }
 
-/// One line of nginx's `combined` format:
+/// One line of nginx's `combined` format, the time in `tz` (the machine's zone, as nginx's
+/// `$time_local`):
 /// `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent
-/// "$http_referer" "$http_user_agent"`, in the machine's time zone.
-pub fn combined(r: &Request) -> String {
-    combined_in(r, &Local)
-}
-
-/// [`combined`] with the time in `tz`.
+/// "$http_referer" "$http_user_agent"`.
 pub fn combined_in<Tz: TimeZone>(r: &Request, tz: &Tz) -> String
 where
     Tz::Offset: std::fmt::Display,

@@ -20,7 +20,9 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use chrono::{FixedOffset, Local};
 
 #[derive(Parser)]
 #[command(
@@ -52,7 +54,13 @@ struct Printer {
     json: bool,
     count: Option<u64>,
     printed: u64,
-    out: io::Stdout,
+    /// Flushed whenever the trace has nothing more for now: lines appear at once, and a
+    /// burst of them costs one write.
+    out: io::BufWriter<io::Stdout>,
+    /// The local time zone's offset, and when it was read: asking chrono's `Local` per line
+    /// checks /etc/localtime each time, too slow for thousands of requests a second.
+    tz: FixedOffset,
+    tz_read: Instant,
 }
 
 impl Printer {
@@ -65,16 +73,26 @@ impl Printer {
             );
         }
         if let Some(r) = event::parse_line(line)? {
+            if self.tz_read.elapsed() > TZ_REREAD {
+                (self.tz, self.tz_read) = (local_offset(), Instant::now());
+            }
             let text = if self.json {
                 format::json(&r)
             } else {
-                format::combined(&r)
+                format::combined_in(&r, &self.tz)
             };
             writeln!(self.out, "{text}")?;
             self.printed += 1;
         }
         Ok(self.count.is_none_or(|c| self.printed < c))
     }
+}
+
+/// How often the local time zone's offset is read again (a daylight-saving change).
+const TZ_REREAD: Duration = Duration::from_secs(10);
+
+fn local_offset() -> FixedOffset {
+    *Local::now().offset()
 }
 
 fn tracefs(arg: Option<PathBuf>) -> Result<PathBuf> {
@@ -146,9 +164,18 @@ fn live(args: &Args, printer: &mut Printer) -> Result<()> {
         .open(&pipe)
         .with_context(|| format!("cannot open {}", pipe.display()))?;
     let (mut pending, mut buf) = (Vec::new(), vec![0u8; 64 * 1024]);
-    while !stop.load(Ordering::Relaxed) {
+    // After a signal, what the buffer already holds is still printed, then the loop ends.
+    let mut draining = false;
+    loop {
+        if !draining && stop.load(Ordering::Relaxed) {
+            draining = true;
+        }
         match file.read(&mut buf) {
-            Ok(0) => std::thread::sleep(Duration::from_millis(50)),
+            Ok(0) if draining => break,
+            Ok(0) => {
+                printer.out.flush()?;
+                std::thread::sleep(Duration::from_millis(50))
+            }
             Ok(n) => {
                 pending.extend_from_slice(&buf[..n]);
                 while let Some(nl) = pending.iter().position(|&b| b == b'\n') {
@@ -158,7 +185,9 @@ fn live(args: &Args, printer: &mut Printer) -> Result<()> {
                     }
                 }
             }
+            Err(e) if e.kind() == ErrorKind::WouldBlock && draining => break,
             Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::Interrupted => {
+                printer.out.flush()?;
                 std::thread::sleep(Duration::from_millis(50))
             }
             Err(e) => return Err(e).with_context(|| format!("reading {}", pipe.display())),
@@ -191,10 +220,14 @@ fn main() -> Result<()> {
         json: args.json,
         count: args.count,
         printed: 0,
-        out: io::stdout(),
+        out: io::BufWriter::new(io::stdout()),
+        tz: local_offset(),
+        tz_read: Instant::now(),
     };
     match &args.input {
-        Some(input) => saved(input, &mut printer),
-        None => live(&args, &mut printer),
+        Some(input) => saved(input, &mut printer)?,
+        None => live(&args, &mut printer)?,
     }
+    printer.out.flush()?;
+    Ok(())
 }

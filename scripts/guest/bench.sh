@@ -9,12 +9,14 @@
 #   conc  100 / 1,000 / 10,000 clients held across two phases, and the threads and memory
 #         that 10,000 idle connections cost each server
 #   stream  100 small-request clients alone and beside one 1 GiB stream
+#   trace   the trace events' cost: built in but off, and with the access log, against a
+#           build without them (KTCP_TRACE=0)
 # Every echo and http cell runs REPEATS times (default 3), the servers alternating
 # (A B A B A B); conc and stream run once. Every client run is wrapped in GNU time and framed
 # by /proc/stat and /proc/net/snmp reads, and its RESULT line gains the guest's busy CPU, the
 # client's own CPU, the server's CPU per request and the connections the client opened.
 # BENCH_QUICK=1 shrinks every duration, count and the matrix, for iterating on this script.
-# Writes $KTCP_OUT/bench/: {echo,http,conc,stream}.txt (RESULT lines), latency.txt (the
+# Writes $KTCP_OUT/bench/: {echo,http,conc,stream,trace}.txt (RESULT lines), latency.txt (the
 # modules' latency histograms per load), mem.txt (MEM lines),
 # failures.txt (one line per client or server failure), logs/ (every client's output).
 # Exits 1 when a server failed to answer; slow numbers are never a failure.
@@ -646,6 +648,42 @@ bench_stream() {
   rm -f "$WWW/big1g.bin"
 }
 
+# trace: what the trace events cost. khttpd_rs as built (its events off) against the same
+# module built without them (KTCP_TRACE=0: server "notrace", the baseline), and as built with
+# ktcp-access-log reading every request event ("traced": the tool's CPU counts as the
+# server's); wrk, keep-alive, 32 clients, the 1 KiB file, REPEATS times, alternating.
+bench_trace() {
+  local secs variant ko pid i lines
+  secs=$(pick 5 2)
+  [ -f "$MODDIR-notrace/khttpd_rs.ko" ] || { failed "no $MODDIR-notrace/khttpd_rs.ko (scripts/bench.sh trace builds it)"; return; }
+  say "trace: khttpd_rs (events off) and with ktcp-access-log vs built without events, ${secs}s per run, $REPEATS repeats"
+  make_www
+  for ((REP = 1; REP <= REPEATS; REP++)); do
+    for variant in khttpd_rs notrace traced; do
+      ko=$MODDIR/khttpd_rs.ko; [ $variant = notrace ] && ko=$MODDIR-notrace/khttpd_rs.ko
+      insmod "$ko" port=$KHTTPD_PORT backlog=4096 root=$WWW defer_accept=1 || { failed "insmod $ko"; return; }
+      pid=
+      if [ $variant = traced ]; then
+        "$BIN/ktcp-access-log" >"$LOGS/access-log-r$REP.txt" 2>&1 &
+        pid=$!
+        for ((i = 0; i < 100; i++)); do
+          [ "$(cat /sys/kernel/tracing/instances/ktcp-access-log.$pid/events/khttpd_rs/request/enable 2>/dev/null)" = 1 ] && break
+          sleep 0.1
+        done
+      fi
+      wrk_run "$OUT/trace.txt" $variant trace-ka-1k-c32 $KHTTPD_PORT file-1k.html 32 "$secs"
+      if [ -n "$pid" ]; then
+        sleep 0.5; kill "$pid"; wait "$pid" 2>/dev/null
+        lines=$(wc -l <"$LOGS/access-log-r$REP.txt")
+        say "trace: ktcp-access-log printed $lines lines for $(field "$(tail -n 1 "$OUT/trace.txt")" requests) requests"
+        [ "$lines" -gt 0 ] || failed "ktcp-access-log printed nothing"
+      fi
+      unload khttpd_rs
+    done
+  done
+  REP=1
+}
+
 # 10,000 clients and the connection-per-request runs need many ephemeral ports; none of them
 # may be a server's port (nginx could not bind 8082 once a client had taken it).
 sysctl -qw net.ipv4.ip_local_port_range="16384 65535" \
@@ -660,6 +698,7 @@ for part in $parts; do
     conc-echo) bench_conc_echo;;
     conc-http) bench_conc_http;;
     stream) bench_stream;;
+    trace) bench_trace;;
     *) failed "unknown part '$part'";;
   esac
 done

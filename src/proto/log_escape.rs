@@ -6,6 +6,7 @@
 //! format breaks libtraceevent) and stay unambiguous. The access-log tool turns `\x27` back
 //! into `'`, giving nginx's exact form.
 
+/// Upper-case hex digits, as nginx writes them.
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
 /// Whether `b` is written as `\xHH`.
