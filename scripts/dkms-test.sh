@@ -37,6 +37,8 @@ step() {
   fail "$name" "$(tail -n 4 "$dir/$name.log" | tr '\n' ' ') (log: $dir/$name.log)"; return 1
 }
 finish() { if [ "$failed" = 0 ]; then : >"$dir/ready"; else : >"$dir/failed"; fi; }
+# Any exit before the end (a die below) still tells the guest, which waits for one of them.
+trap '[ -e "$dir/ready" ] || [ -e "$dir/failed" ] || : >"$dir/failed"' EXIT
 
 kdir=$(bash scripts/kernel.sh debug --print-dir) || die "no debug kernel: make kernel"
 krel=$(cat "$kdir/include/config/kernel.release")
@@ -50,7 +52,7 @@ export sign_file=/nonexistent
 private=(--dkmstree "$dir/dkms" --sourcetree "$dir/src" --installtree "$dir/root/lib/modules")
 mkdir -p "$dir/dkms" "$dir/src" "$dir/root/lib/modules"
 # What this machine's own trees look like before: the test must leave them as they were.
-system_trees() { ls -la --time-style=full-iso /lib/modules /usr/src; ls -laR --time-style=full-iso /var/lib/dkms; }
+system_trees() { ls -laR --time-style=full-iso /lib/modules /usr/src /var/lib/dkms; }
 system_trees >"$dir/system-before.txt" 2>&1 || true
 
 # modinfo_version KO: the "version" modinfo reads, which must be dkms.conf's.

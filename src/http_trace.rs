@@ -3,8 +3,9 @@
 //! What khttpd_rs's `request` trace event tells of a request. The event fires when the
 //! response has gone out (or the connection ended during it), when the request head is long
 //! gone from the input buffer: so while the event is enabled, its text is copied here, escaped
-//! for an access log and cut to bounds, as the request is answered. While it is disabled,
-//! nothing is copied or counted.
+//! for an access log and cut to bounds, as the request is answered (into room allocated the
+//! first time the event is on, and pooled with the connection's buffers). While it is
+//! disabled, nothing is allocated, copied or counted.
 
 use crate::{
     clock,
@@ -16,42 +17,19 @@ use crate::{
     },
     trace::{self, RequestText},
 };
+use kernel::prelude::*;
 
-/// Bounds of the event's text parts, after escaping.
-const METHOD_CAP: usize = 16;
-const TARGET_CAP: usize = 512;
-const REFERER_CAP: usize = 256;
-const USER_AGENT_CAP: usize = 256;
-
-/// One bounded, escaped text part.
-struct Part<const N: usize> {
-    text: [u8; N],
-    len: usize,
-}
-
-impl<const N: usize> Part<N> {
-    const fn new() -> Self {
-        Self {
-            text: [0; N],
-            len: 0,
-        }
-    }
-
-    fn set(&mut self, value: &[u8]) {
-        self.len = log_escape::escape(value, &mut self.text);
-    }
-
-    fn get(&self) -> &[u8] {
-        self.text.get(..self.len).unwrap_or_default()
-    }
-}
+/// Bounds of the event's text parts (method, target, referer, user agent), after escaping.
+const CAPS: [usize; 4] = [16, 512, 256, 256];
+/// Room for all four parts.
+const TEXT_CAP: usize = CAPS[0] + CAPS[1] + CAPS[2] + CAPS[3];
 
 /// The request being answered on a connection, as its `request` event will tell it.
 pub(crate) struct RequestNote {
-    method: Part<METHOD_CAP>,
-    target: Part<TARGET_CAP>,
-    referer: Part<REFERER_CAP>,
-    user_agent: Part<USER_AGENT_CAP>,
+    /// The four text parts, each at its offset (the sum of the caps before it); allocated the
+    /// first time the event is on while these buffers serve a request, then kept with them.
+    text: KVec<u8>,
+    lens: [usize; 4],
     version: u8,
     status: u16,
     /// Bytes sent for the response so far, and how many of them are not body (the head, and
@@ -67,10 +45,8 @@ pub(crate) struct RequestNote {
 impl RequestNote {
     pub(crate) const fn new() -> Self {
         Self {
-            method: Part::new(),
-            target: Part::new(),
-            referer: Part::new(),
-            user_agent: Part::new(),
+            text: KVec::new(),
+            lens: [0; 4],
             version: 0,
             status: 0,
             sent: 0,
@@ -80,8 +56,16 @@ impl RequestNote {
         }
     }
 
+    /// Part `i` of the text.
+    fn part(&self, i: usize) -> &[u8] {
+        let off: usize = CAPS.iter().take(i).sum();
+        let len = self.lens.get(i).copied().unwrap_or(0);
+        self.text.get(off..off + len).unwrap_or_default()
+    }
+
     /// Notes a request being answered with `status`, `head` bytes before its body, if the
-    /// event is enabled; `req` is `None` for a request that could not be read.
+    /// event is enabled (and the room for its text could be had); `req` is `None` for a
+    /// request that could not be read.
     pub(crate) fn note(
         &mut self,
         req: Option<&Request<'_>>,
@@ -89,33 +73,36 @@ impl RequestNote {
         head: usize,
         now: u64,
     ) {
-        self.pending = trace::request_on();
+        self.pending = trace::request_on()
+            && (self.text.len() == TEXT_CAP
+                || KVec::from_elem(0u8, TEXT_CAP, GFP_KERNEL)
+                    .map(|text| self.text = text)
+                    .is_ok());
         if !self.pending {
             return;
         }
-        match req {
-            Some(req) => {
-                self.method.set(req.method.name().as_bytes());
-                self.target.set(req.target);
-                self.referer.set(req.referer.unwrap_or_default());
-                self.user_agent.set(req.user_agent.unwrap_or_default());
-                self.version = match req.version {
-                    Version::Http10 => 10,
-                    Version::Http11 => 11,
-                };
+        let parts: [&[u8]; 4] = match req {
+            Some(req) => [
+                req.method.name().as_bytes(),
+                req.target,
+                req.referer.unwrap_or_default(),
+                req.user_agent.unwrap_or_default(),
+            ],
+            None => [b"", b"", b"", b""],
+        };
+        let mut off = 0;
+        for (i, (value, cap)) in parts.iter().zip(CAPS).enumerate() {
+            let room = self.text.get_mut(off..off + cap).unwrap_or_default();
+            if let Some(len) = self.lens.get_mut(i) {
+                *len = log_escape::escape(value, room);
             }
-            None => {
-                for len in [
-                    &mut self.method.len,
-                    &mut self.target.len,
-                    &mut self.referer.len,
-                    &mut self.user_agent.len,
-                ] {
-                    *len = 0;
-                }
-                self.version = 0;
-            }
+            off += cap;
         }
+        self.version = match req.map(|r| r.version) {
+            Some(Version::Http10) => 10,
+            Some(Version::Http11) => 11,
+            None => 0,
+        };
         self.status = status.code();
         self.head = head as u64;
         self.sent = 0;
@@ -142,10 +129,10 @@ impl RequestNote {
         }
         let now = clock::ns();
         let text = RequestText {
-            method: self.method.get(),
-            target: self.target.get(),
-            referer: self.referer.get(),
-            user_agent: self.user_agent.get(),
+            method: self.part(0),
+            target: self.part(1),
+            referer: self.part(2),
+            user_agent: self.part(3),
             version: self.version,
         };
         trace::request(

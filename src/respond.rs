@@ -389,10 +389,7 @@ fn serve_file(
     max_age: &Tunable,
 ) -> Status {
     let modified = format_http_date(meta.mtime);
-    let etag = ETag {
-        mtime: meta.mtime,
-        size: meta.size,
-    };
+    let etag = ETag::of_file(meta.mtime, meta.size, ex.now);
     let mut h = head(ex, Status::Ok, meta.size, mime);
     h.last_modified = Some(&modified);
     h.etag = Some(etag);

@@ -31,13 +31,16 @@ trace_lines() {
   done <"$1/trace"
 }
 
-# conn_events_fields MODULE PORT: one connection, held 300 ms, gives one conn_open and one
-# conn_close with the same id (the module's accepted count), the client's address and port
-# (as ss saw them), refused=0, and a duration of at least the 300 ms.
+# conn_events_fields MODULE PORT: one connection, held 300 ms once accepted, gives one
+# conn_open and one conn_close with the same id (the module's accepted count), the client's
+# address and port (as ss saw them), refused=0, and a duration of at least the 300 ms.
 conn_events_fields() {
-  local m=$1 port=$2 d fd lport='' line id open close
+  local m=$1 port=$2 d fd lport='' line id open close before i
   trace_instance ktcp-conn-$m "$m" || return 1; d=$REPLY
+  counter "$m" accepted; before=$REPLY
   exec {fd}<>/dev/tcp/127.0.0.1/$port || return 1
+  # The duration counts from the accept, which may lag the connect in a busy guest.
+  for ((i = 0; i < 100; i++)); do counter "$m" accepted; [ "$REPLY" -gt "$before" ] && break; snooze 0.05; done
   while read -r line; do
     [[ $line =~ 127\.0\.0\.1:([0-9]+)[[:space:]]+127\.0\.0\.1:$port ]] && lport=${BASH_REMATCH[1]}
   done < <(ss -Htn state established "( dport = :$port )")
@@ -157,12 +160,16 @@ assert j["bytes_sent"] > size and j["request_time"] > 0, j
 # khttpd_rs:request` both see the request event of one GET of FILE.
 trace_cmd_and_perf() {
   local addr=$1 file=$2 n
-  (cd $TMPD && trace-cmd record -q -e khttpd_rs -o $TMPD/trace.dat curl -s -o /dev/null "http://$addr/$file" >/dev/null 2>&1) ||
+  # The event fires once the response is sent, which may be just after curl has it: the
+  # recorded command waits half a second more.
+  (cd $TMPD && trace-cmd record -q -e khttpd_rs -o $TMPD/trace.dat \
+    bash -c "curl -s -o /dev/null http://$addr/$file && sleep 0.5" >/dev/null 2>&1) ||
     { echo "trace-cmd record failed"; return 1; }
   n=$(trace-cmd report -i $TMPD/trace.dat 2>/dev/null | grep -c "request: .*target='/$file'")
   echo "trace-cmd report: $n request event(s) for /$file"
   [ "$n" = 1 ] || return 1
-  perf record -q -e khttpd_rs:request -a -o $TMPD/perf.data -- curl -s -o /dev/null "http://$addr/$file" >/dev/null 2>&1 ||
+  perf record -q -e khttpd_rs:request -a -o $TMPD/perf.data -- \
+    bash -c "curl -s -o /dev/null http://$addr/$file && sleep 0.5" >/dev/null 2>&1 ||
     { echo "perf record failed"; return 1; }
   n=$(perf script -i $TMPD/perf.data 2>/dev/null | grep -c "khttpd_rs:request: .*target='/$file'")
   echo "perf script: $n request event(s) for /$file"

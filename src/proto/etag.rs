@@ -9,22 +9,46 @@ use super::lex::{is_ows, split_at, trim_ows};
 use super::writer::Writer;
 
 /// A file's entity-tag as nginx makes it: `"<mtime>-<size>"`, both in lowercase hex without
-/// leading zeros. It is sent as a strong tag, as nginx does, though two versions of a file
-/// with the same size written within one second share it.
+/// leading zeros. It is a strong tag, as nginx sends it, except for a file modified within
+/// the last two seconds (see [`ETag::of_file`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ETag {
     /// Last modification, seconds since the epoch (the `Last-Modified` second).
     pub(crate) mtime: u64,
     /// Size in bytes.
     pub(crate) size: u64,
+    /// Sent as `W/"..."`: a weak tag, which `If-Range` never matches.
+    pub(crate) weak: bool,
 }
 
-/// The longest tag: two quotes, a dash and two 16-digit numbers.
+/// The longest opaque-tag: two quotes, a dash and two 16-digit numbers.
 const ETAG_MAX: usize = 35;
 
 impl ETag {
-    /// Appends the tag, quotes included.
+    /// The tag of a file modified at `mtime` with `size` bytes, served at `now` (seconds).
+    /// Weak when `mtime` is within two seconds of `now` (as Apache does, and as the date
+    /// form of `If-Range` requires of `Last-Modified`): two versions written within one
+    /// second share the tag, and the file's status may be up to a second old (the open-file
+    /// cache), so such a tag may name more than one content and must not select a range.
+    pub(crate) fn of_file(mtime: u64, size: u64, now: u64) -> Self {
+        Self {
+            mtime,
+            size,
+            weak: mtime.saturating_add(2) > now,
+        }
+    }
+
+    /// Appends the tag, `W/` and quotes included.
     pub(super) fn put(&self, w: &mut Writer<'_>) -> Option<()> {
+        if self.weak {
+            w.put_byte(b'W')?;
+            w.put_byte(b'/')?;
+        }
+        self.put_opaque(w)
+    }
+
+    /// Appends the opaque-tag, quotes included.
+    fn put_opaque(&self, w: &mut Writer<'_>) -> Option<()> {
         w.put_byte(b'"')?;
         w.put_hex_u64(self.mtime)?;
         w.put_byte(b'-')?;
@@ -43,8 +67,9 @@ impl ETag {
     /// Whether `opaque` (an opaque-tag, quotes included) is this tag's.
     fn is(&self, opaque: &[u8]) -> bool {
         let mut text = [0u8; ETAG_MAX];
-        self.write(&mut text)
-            .and_then(|n| text.get(..n))
+        let mut w = Writer::new(&mut text);
+        let n = self.put_opaque(&mut w).map(|()| w.len());
+        n.and_then(|n| text.get(..n))
             .is_some_and(|own| own == opaque)
     }
 
@@ -54,9 +79,9 @@ impl ETag {
         self.is(tag.opaque)
     }
 
-    /// The strong comparison: `tag` is not weak and its opaque-tag is equal.
+    /// The strong comparison: neither tag is weak and the opaque-tags are equal.
     fn strong_match(&self, tag: EntityTag<'_>) -> bool {
-        !tag.weak && self.is(tag.opaque)
+        !tag.weak && !self.weak && self.is(tag.opaque)
     }
 }
 

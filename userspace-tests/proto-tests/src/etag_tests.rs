@@ -18,6 +18,7 @@ use crate::proto::etag::{
 const FILE: ETag = ETag {
     mtime: 784_111_777,
     size: 1234,
+    weak: false,
 };
 const TAG: &str = "\"2ebc98a1-4d2\"";
 const DATE: &str = "Sun, 06 Nov 1994 08:49:37 GMT";
@@ -38,7 +39,14 @@ fn nginx_form() {
         (0x6564_3a2b, 0x1_0000_0000, "\"65643a2b-100000000\""),
         (u64::MAX, u64::MAX, "\"ffffffffffffffff-ffffffffffffffff\""),
     ] {
-        assert_eq!(text(&ETag { mtime, size }), want);
+        assert_eq!(
+            text(&ETag {
+                mtime,
+                size,
+                weak: false
+            }),
+            want
+        );
     }
 }
 
@@ -172,7 +180,7 @@ proptest! {
     /// in either form, and If-Range, only in its strong form.
     #[test]
     fn own_tag_round_trips(mtime in any::<u64>(), size in any::<u64>()) {
-        let etag = ETag { mtime, size };
+        let etag = ETag { mtime, size, weak: false };
         let tag = text(&etag);
         prop_assert_eq!(&tag, &format!("\"{mtime:x}-{size:x}\""));
         let weak = format!("W/{tag}");
@@ -180,7 +188,7 @@ proptest! {
         prop_assert!(none_match_matches(weak.as_bytes(), &etag));
         prop_assert_eq!(if_range_tag_matches(tag.as_bytes(), &etag), Some(true));
         prop_assert_eq!(if_range_tag_matches(weak.as_bytes(), &etag), Some(false));
-        let other = ETag { mtime: mtime ^ 1, size };
+        let other = ETag { mtime: mtime ^ 1, size, weak: false };
         prop_assert!(!none_match_matches(tag.as_bytes(), &other));
         prop_assert_eq!(if_range_tag_matches(tag.as_bytes(), &other), Some(false));
     }
@@ -215,5 +223,27 @@ proptest! {
             || value.iter().filter(|&&b| b != b' ' && b != b'\t').eq(b"*".iter());
         prop_assert!(!matched || named);
         let _ = if_range_tag_matches(&value, &FILE);
+    }
+}
+
+#[test]
+fn a_fresh_file_gets_a_weak_tag_that_no_if_range_matches() {
+    let (mtime, size) = (784_111_777, 1234);
+    // Two seconds old or more: strong, nginx's form.
+    assert_eq!(ETag::of_file(mtime, size, mtime + 2), FILE);
+    // Modified within the last two seconds (or in the future): weak.
+    for now in [mtime - 5, mtime, mtime + 1] {
+        let fresh = ETag::of_file(mtime, size, now);
+        assert!(fresh.weak, "now {now}");
+        assert_eq!(text(&fresh), format!("W/{TAG}"));
+        // If-None-Match compares weakly: the tag, W/ or not, still gives 304.
+        assert!(none_match_matches(TAG.as_bytes(), &fresh));
+        assert!(none_match_matches(format!("W/{TAG}").as_bytes(), &fresh));
+        // If-Range compares strongly: never a range under a weak tag.
+        assert_eq!(if_range_tag_matches(TAG.as_bytes(), &fresh), Some(false));
+        assert_eq!(
+            if_range_tag_matches(format!("W/{TAG}").as_bytes(), &fresh),
+            Some(false)
+        );
     }
 }

@@ -75,6 +75,7 @@ fn not_modified_with_etag_and_cache_control() {
         etag: Some(ETag {
             mtime: 784_111_777,
             size: 1234,
+            weak: false,
         }),
         max_age: Some(31_536_000),
         ..base()
@@ -89,12 +90,13 @@ fn not_modified_with_etag_and_cache_control() {
         etag: Some(ETag {
             mtime: u64::MAX,
             size: u64::MAX,
+            weak: true,
         }),
         max_age: Some(u32::MAX),
         ..head
     };
     let text = head_text(&big);
-    assert!(text.contains("\r\nETag: \"ffffffffffffffff-ffffffffffffffff\"\r\nCache-Control: max-age=4294967295\r\n"), "{text}");
+    assert!(text.contains("\r\nETag: W/\"ffffffffffffffff-ffffffffffffffff\"\r\nCache-Control: max-age=4294967295\r\n"), "{text}");
     let mut out = [0u8; 1024];
     assert_eq!(write_head(&big, &mut out[..text.len() - 1]), None);
 }
