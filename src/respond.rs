@@ -14,7 +14,7 @@ use crate::{
     params::Tunable,
     proto::{
         date::format_http_date,
-        etag::{is_not_modified, ETag},
+        etag::{is_not_modified, precondition_fails, ETag},
         http::{Method, Request},
         listing, mime,
         path::{self, is_hidden_name, write_dir_location, PathError},
@@ -394,6 +394,9 @@ fn serve_file(
     h.last_modified = Some(&modified);
     h.etag = Some(etag);
     h.max_age = u32::try_from(max_age.get()).ok().filter(|&secs| secs > 0);
+    if precondition_fails(ex.req.if_match, ex.req.if_unmodified_since, &etag) {
+        return error(ex, out, Status::PreconditionFailed);
+    }
     if is_not_modified(ex.req.if_none_match, ex.req.if_modified_since, &etag) {
         h.status = Status::NotModified;
         return send(ex, out, &h, Body::None);

@@ -3,7 +3,7 @@
 # STORM_SECS, CYCLES, BIG_MIB, SEED, JOBS: see README.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/trace-lib.sh"
-plan 53
+plan 55
 KO=$MODDIR/khttpd_rs.ko
 ADDR=127.0.0.1:8081
 WWW=/tmp/ktcp-www OUTSIDE=/tmp/ktcp-outside
@@ -248,7 +248,10 @@ cache_requests http://$ADDR/a.txt -- -H "If-None-Match: $ETAG" http://$ADDR/a.tx
   -H 'If-None-Match: *' http://$ADDR/a.txt -- \
   -H 'If-None-Match: "other"' -H "If-Modified-Since: $LASTMOD" http://$ADDR/a.txt -- \
   -r 0-3 -H "If-Range: $ETAG" http://$ADDR/a.txt -- -r 0-3 -H "If-Range: W/$ETAG" http://$ADDR/a.txt -- \
-  -H "If-None-Match: W/$ETAG" http://$ADDR/a.txt &
+  -H "If-None-Match: W/$ETAG" http://$ADDR/a.txt -- -H 'If-Match: "x"' http://$ADDR/a.txt -- \
+  -H "If-Match: $ETAG" http://$ADDR/a.txt -- \
+  -H 'If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT' http://$ADDR/a.txt -- \
+  -r 0-3 -H 'If-Match: "5f00aa11-6"' http://$ADDR/a.txt &
 cache_pid=$!
 itest_suite khttpd --addr $ADDR --root $WWW --header-timeout 3 --keepalive-timeout 4 --jobs "${JOBS:-6}"
 wait $curl_pid
@@ -259,6 +262,10 @@ check khttpd/curl_file eval "[ '${codes[0]:-}' = 200 ] && cmp $TMPD/file $WWW/a.
 check khttpd/curl_range eval "[ '${codes[1]:-}' = 206 ] && [ \"\$(<$TMPD/range)\" = '${head6:2:4}' ]"
 check khttpd/ipv4_loopback_range eval "[ '${codes[2]:-}' = 200 ]"
 check khttpd/etag_nginx_form eval 'answered 0 200 ETag "$ETAG" Last-Modified "$LASTMOD" Cache-Control "" && cmp $TMPD/cache-0.b $WWW/a.txt'
+# If-Match and If-Unmodified-Since (RFC 9110 section 13.2.2): a tag not the file's, a date
+# before its mtime, and a resumed range under another version's tag get 412; its own tag 200.
+check khttpd/if_match_412 eval 'answered 9 412 && answered 11 412 && answered 12 412 ETag ""'
+check khttpd/if_match_own_tag_200 eval 'answered 10 200 ETag "$ETAG" && cmp $TMPD/cache-10.b $WWW/a.txt'
 check khttpd/if_none_match_304 eval 'answered 1 304 ETag "$ETAG" Last-Modified "$LASTMOD" && [ ! -s $TMPD/cache-1.b ]'
 check khttpd/if_none_match_list_and_weak_304 eval 'answered 2 304 ETag "$ETAG" && answered 8 304 ETag "$ETAG"'
 check khttpd/if_none_match_other_200 eval 'answered 3 200 ETag "$ETAG" && cmp $TMPD/cache-3.b $WWW/a.txt'

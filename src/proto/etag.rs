@@ -148,7 +148,8 @@ fn any_tag(list: &[u8], mut test: impl FnMut(EntityTag<'_>) -> bool) -> bool {
     }
 }
 
-/// What a request's `If-None-Match` fields say.
+/// What a request's `If-None-Match` fields say (and its `If-Match` fields, which have the same
+/// three states).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) enum IfNoneMatch<'b> {
     /// Not sent: `If-Modified-Since` decides.
@@ -185,6 +186,31 @@ pub(crate) fn is_not_modified(
         IfNoneMatch::Absent => if_modified_since
             .and_then(parse_http_date)
             .is_some_and(|since| etag.mtime <= since),
+    }
+}
+
+/// Whether a GET or HEAD of a file tagged `etag` fails its preconditions and is answered
+/// `412 Precondition Failed` (RFC 9110 section 13.2.2, steps 1 and 2): `If-Match` names none
+/// of the file's tags by the strong comparison (`*` matches any file; a weak tag, ours or
+/// the client's, never matches), or, without `If-Match`, `If-Unmodified-Since` gives a date
+/// before the file's modification. A malformed `If-Match`, or one sent on several lines
+/// (which cannot be joined, see [`IfNoneMatch::Repeated`]), fails: a client resuming a
+/// download must never get bytes of another version. An unparseable date is ignored
+/// (section 13.1.4).
+pub(crate) fn precondition_fails(
+    if_match: IfNoneMatch<'_>,
+    if_unmodified_since: Option<&[u8]>,
+    etag: &ETag,
+) -> bool {
+    match if_match {
+        IfNoneMatch::One(value) => {
+            let value = trim_ows(value);
+            !(value == b"*" || any_tag(value, |tag| etag.strong_match(tag)))
+        }
+        IfNoneMatch::Repeated => true,
+        IfNoneMatch::Absent => if_unmodified_since
+            .and_then(parse_http_date)
+            .is_some_and(|since| etag.mtime > since),
     }
 }
 

@@ -134,6 +134,10 @@ pub(crate) struct Request<'b> {
     pub(crate) if_modified_since: Option<&'b [u8]>,
     /// The `If-None-Match` fields, for [`super::etag::is_not_modified`].
     pub(crate) if_none_match: IfNoneMatch<'b>,
+    /// The `If-Match` fields, for [`super::etag::precondition_fails`].
+    pub(crate) if_match: IfNoneMatch<'b>,
+    /// The `If-Unmodified-Since` value; `None` if absent or sent more than once.
+    pub(crate) if_unmodified_since: Option<&'b [u8]>,
     /// The `Range` value; `None` if absent or sent more than once, and also when
     /// `If-Range` was sent more than once, as that condition cannot be evaluated.
     pub(crate) range: Option<&'b [u8]>,
@@ -157,6 +161,8 @@ pub(crate) struct Reject {
 }
 
 /// The outcome of [`parse`].
+// The request is returned by value, like httparse's: boxing it would allocate per request.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Parsed<'b> {
     /// The head is not complete yet: call again with more bytes.
@@ -446,6 +452,15 @@ impl<'b> Single<'b> {
         };
     }
 
+    /// A list condition's three states (`If-None-Match`, `If-Match`).
+    fn condition(self) -> IfNoneMatch<'b> {
+        match self {
+            Single::Absent => IfNoneMatch::Absent,
+            Single::One(value) => IfNoneMatch::One(value),
+            Single::Repeated => IfNoneMatch::Repeated,
+        }
+    }
+
     /// The value if the field was sent exactly once.
     fn get(self) -> Option<&'b [u8]> {
         match self {
@@ -474,6 +489,10 @@ struct Fields<'b> {
     if_modified_since: Single<'b>,
     /// `If-None-Match`.
     if_none_match: Single<'b>,
+    /// `If-Match`.
+    if_match: Single<'b>,
+    /// `If-Unmodified-Since`.
+    if_unmodified_since: Single<'b>,
     /// `Range`.
     range: Single<'b>,
     /// `If-Range`.
@@ -521,6 +540,10 @@ impl<'b> Fields<'b> {
             self.if_modified_since.add(value);
         } else if name.eq_ignore_ascii_case(b"if-none-match") {
             self.if_none_match.add(value);
+        } else if name.eq_ignore_ascii_case(b"if-match") {
+            self.if_match.add(value);
+        } else if name.eq_ignore_ascii_case(b"if-unmodified-since") {
+            self.if_unmodified_since.add(value);
         } else if name.eq_ignore_ascii_case(b"range") {
             self.range.add(value);
         } else if name.eq_ignore_ascii_case(b"if-range") {
@@ -580,11 +603,9 @@ impl<'b> Fields<'b> {
             // RFC 9110 section 10.1.1: an HTTP/1.0 expectation is ignored.
             expect_continue: is_11 && self.expect_continue,
             if_modified_since: self.if_modified_since.get(),
-            if_none_match: match self.if_none_match {
-                Single::Absent => IfNoneMatch::Absent,
-                Single::One(value) => IfNoneMatch::One(value),
-                Single::Repeated => IfNoneMatch::Repeated,
-            },
+            if_none_match: self.if_none_match.condition(),
+            if_match: self.if_match.condition(),
+            if_unmodified_since: self.if_unmodified_since.get(),
             // RFC 9110 section 13.1.5: a Range under a condition that cannot be
             // evaluated is not honoured; the whole representation is always correct.
             range: match self.if_range {

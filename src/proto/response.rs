@@ -164,6 +164,7 @@ pub(crate) fn error_body(status: Status) -> &'static [u8] {
         Status::NotFound => page!("404 Not Found"),
         Status::MethodNotAllowed => page!("405 Method Not Allowed"),
         Status::RequestTimeout => page!("408 Request Timeout"),
+        Status::PreconditionFailed => page!("412 Precondition Failed"),
         Status::ContentTooLarge => page!("413 Content Too Large"),
         Status::UriTooLong => page!("414 URI Too Long"),
         Status::RangeNotSatisfiable => page!("416 Range Not Satisfiable"),

@@ -23,6 +23,8 @@ pub(crate) enum Status {
     MethodNotAllowed,
     /// 408 Request Timeout.
     RequestTimeout,
+    /// 412 Precondition Failed.
+    PreconditionFailed,
     /// 413 Content Too Large.
     ContentTooLarge,
     /// 414 URI Too Long.
@@ -54,6 +56,7 @@ impl Status {
             Status::NotFound => 404,
             Status::MethodNotAllowed => 405,
             Status::RequestTimeout => 408,
+            Status::PreconditionFailed => 412,
             Status::ContentTooLarge => 413,
             Status::UriTooLong => 414,
             Status::RangeNotSatisfiable => 416,
@@ -77,6 +80,7 @@ impl Status {
             Status::NotFound => "Not Found",
             Status::MethodNotAllowed => "Method Not Allowed",
             Status::RequestTimeout => "Request Timeout",
+            Status::PreconditionFailed => "Precondition Failed",
             Status::ContentTooLarge => "Content Too Large",
             Status::UriTooLong => "URI Too Long",
             Status::RangeNotSatisfiable => "Range Not Satisfiable",

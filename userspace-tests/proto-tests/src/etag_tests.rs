@@ -11,7 +11,8 @@ use std::vec::Vec;
 use proptest::prelude::*;
 
 use crate::proto::etag::{
-    if_range_tag_matches, is_not_modified, none_match_matches, ETag, IfNoneMatch,
+    if_range_tag_matches, is_not_modified, none_match_matches, precondition_fails, ETag,
+    IfNoneMatch,
 };
 
 /// Sun, 06 Nov 1994 08:49:37 GMT, 1234 bytes: `"2ebc98a1-4d2"`.
@@ -246,4 +247,56 @@ fn a_fresh_file_gets_a_weak_tag_that_no_if_range_matches() {
             Some(false)
         );
     }
+}
+
+#[test]
+fn if_match_and_if_unmodified_since_preconditions() {
+    let one = |v: &'static str| IfNoneMatch::One(v.as_bytes());
+    let weak_tag = format!("W/{TAG}");
+    // If-Match: the strong comparison; `*` matches any file.
+    for (if_match, fails) in [
+        (IfNoneMatch::Absent, false),
+        (one(TAG), false),
+        (one("\"x\", \"2ebc98a1-4d2\""), false),
+        (one("*"), false),
+        (one(" * "), false),
+        (one("\"x\""), true),
+        (IfNoneMatch::One(weak_tag.as_bytes()), true),
+        (one(""), true),
+        (one("\"2ebc98a1-4d2"), true),
+        (one("garbage"), true),
+        (IfNoneMatch::Repeated, true),
+    ] {
+        assert_eq!(
+            precondition_fails(if_match, None, &FILE),
+            fails,
+            "{if_match:?}"
+        );
+    }
+    // Our own weak tag never passes If-Match.
+    let fresh = ETag::of_file(FILE.mtime, FILE.size, FILE.mtime);
+    assert!(precondition_fails(one(TAG), None, &fresh));
+    assert!(!precondition_fails(one("*"), None, &fresh));
+    // If-Unmodified-Since, only without If-Match: fails for a file modified after the date.
+    let before = "Sun, 06 Nov 1994 08:49:36 GMT";
+    assert!(!precondition_fails(
+        IfNoneMatch::Absent,
+        Some(DATE.as_bytes()),
+        &FILE
+    ));
+    assert!(precondition_fails(
+        IfNoneMatch::Absent,
+        Some(before.as_bytes()),
+        &FILE
+    ));
+    assert!(!precondition_fails(
+        IfNoneMatch::Absent,
+        Some(b"not a date"),
+        &FILE
+    ));
+    assert!(!precondition_fails(
+        one(TAG),
+        Some(before.as_bytes()),
+        &FILE
+    ));
 }

@@ -595,6 +595,26 @@ fn if_none_match_is_kept_and_repeats_are_marked() {
 }
 
 #[test]
+fn if_match_and_if_unmodified_since_are_kept() {
+    let (req, _) = complete(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    assert_eq!(
+        (req.if_match, req.if_unmodified_since),
+        (IfNoneMatch::Absent, None)
+    );
+    let (req, _) = complete(
+        b"GET / HTTP/1.1\r\nHost: h\r\nIf-Match: \"a\"\r\nif-unmodified-since: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n",
+    );
+    assert_eq!(req.if_match, IfNoneMatch::One(b"\"a\""));
+    assert_eq!(
+        req.if_unmodified_since,
+        Some(&b"Sun, 06 Nov 1994 08:49:37 GMT"[..])
+    );
+    let (req, _) =
+        complete(b"GET / HTTP/1.1\r\nHost: h\r\nIf-Match: \"a\"\r\nIf-Match: \"b\"\r\n\r\n");
+    assert_eq!(req.if_match, IfNoneMatch::Repeated);
+}
+
+#[test]
 fn expect_continue() {
     for (raw, want) in [
         (
@@ -693,6 +713,7 @@ fn status_codes_and_reasons() {
         (Status::NotFound, 404, "Not Found"),
         (Status::MethodNotAllowed, 405, "Method Not Allowed"),
         (Status::RequestTimeout, 408, "Request Timeout"),
+        (Status::PreconditionFailed, 412, "Precondition Failed"),
         (Status::ContentTooLarge, 413, "Content Too Large"),
         (Status::UriTooLong, 414, "URI Too Long"),
         (Status::RangeNotSatisfiable, 416, "Range Not Satisfiable"),
