@@ -49,7 +49,7 @@ struct Args {
     module: String,
 }
 
-/// Prints request events of `lines` until `count` or `stop`; the number printed.
+/// Turns lines of trace output into log lines, until `count` of them are printed.
 struct Printer {
     json: bool,
     count: Option<u64>,
@@ -72,7 +72,12 @@ impl Printer {
                 line.trim()
             );
         }
-        if let Some(r) = event::parse_line(line)? {
+        // One malformed event is reported and skipped: a live log does not stop for it.
+        let parsed = event::parse_line(line).unwrap_or_else(|e| {
+            eprintln!("ktcp-access-log: skipping a malformed request event: {e:#}");
+            None
+        });
+        if let Some(r) = parsed {
             if self.tz_read.elapsed() > TZ_REREAD {
                 (self.tz, self.tz_read) = (local_offset(), Instant::now());
             }
