@@ -236,3 +236,33 @@ fn main() -> Result<()> {
     printer.out.flush()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn printer(count: Option<u64>) -> Printer {
+        Printer {
+            json: false,
+            count,
+            printed: 0,
+            out: io::BufWriter::new(io::stdout()),
+            tz: local_offset(),
+            tz_read: Instant::now(),
+        }
+    }
+
+    const GOOD: &str = "x-1 [000] 5.0: request: client=10.1.2.3:5555 time=1795824000 method=GET target='/a' version=11 status=200 bytes=300 body_bytes=10 duration_ns=1 referer='' user_agent=''";
+
+    #[test]
+    fn a_malformed_event_is_skipped_and_the_log_goes_on() {
+        let mut p = printer(Some(2));
+        assert!(p.line("x request: client=1.2.3.4:5 time=zz").unwrap());
+        assert_eq!(p.printed, 0);
+        assert!(p.line(GOOD).unwrap());
+        assert!(p.line("# a comment").unwrap());
+        // The second request printed reaches --count.
+        assert!(!p.line(GOOD).unwrap());
+        assert_eq!(p.printed, 2);
+    }
+}
