@@ -4,7 +4,8 @@
 # dmesg is scanned. The guest boots while the host stages run and starts its tests only once
 # they passed. Prints each stage's time; the last line is "N passed, M failed, K skipped".
 # KEEP_GOING=1 runs the guest even after a host failure; SEED=N replays the storms; LANES=0
-# runs the guest suites one after the other instead of in two lanes.
+# runs the guest suites one after the other instead of in two lanes; LONG=1 also runs the long
+# tests (9 s or more in the guest), which otherwise run in make soak only.
 source "$(dirname "$0")/common.sh"
 cd "$KTCP_ROOT"
 log=$(new_run_dir "$KTCP_ROOT/build/check")
@@ -30,6 +31,7 @@ finish() {
   printf '%s\n' "${stages[@]}"
   [ -s "$log/guest-times.txt" ] && sed 's/^/    /' "$log/guest-times.txt"
   echo "  total                                        $(( $(date +%s) - T0 )) s   (logs: ${log#"$KTCP_ROOT"/})"
+  [ "${MOVED_N:-0}" = 0 ] || echo "$MOVED_N long tests were left to make soak (MOVED lines above)"
   echo "$passed passed, $failed failed, $skipped skipped"
   [ "$failed" = 0 ] && exit 0
   exit 1
@@ -39,7 +41,7 @@ trap finish EXIT
 start_vm() {
   out=$(vm_run_dir debug)
   bash scripts/vm.sh --flavour debug --timeout 1800 --mem 2G --out "$out" -- \
-    "bash scripts/guest/wait-go.sh && FLAVOUR=debug SEED=${SEED:-} LANES=${LANES:-1} bash scripts/guest/all.sh" >"$log/guest.log" 2>&1 &
+    "bash scripts/guest/wait-go.sh && FLAVOUR=debug SEED=${SEED:-} LANES=${LANES:-1} LONG=${LONG:-0} bash scripts/guest/all.sh" >"$log/guest.log" 2>&1 &
   vm_pid=$!
 }
 stop_vm() {

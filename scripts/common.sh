@@ -75,4 +75,7 @@ tally_guest() {
       item "skip/$name" 1 "skipped, and README.md does not say it may be"
     fi
   done < <(grep '^skip ' "$counts")
+  # Long tests left to make soak (LONG=0): named, counted, shown beside the summary.
+  MOVED_N=$(grep -c '^moved ' "$counts")
+  [ "$MOVED_N" = 0 ] || echo "moved to make soak (long tests): $(awk '$1 == "moved" { printf "%s ", $3 }' "$counts")"
 }

@@ -23,6 +23,10 @@ case $1 in
   lies) echo "PLAN lies 1"; echo "PASS lies/a (1 ms)"; echo "2 passed, 0 failed";;
   noplan) echo "PASS noplan/a (1 ms)"; echo "1 passed, 0 failed";;
   status) echo "PLAN status 1"; echo "PASS status/a (1 ms)"; echo "1 passed, 0 failed"; exit 2;;
+  # With --no-long the long test b is named on a MOVED line and left out of the plan.
+  long) if [ "${*: -1}" = --no-long ]; then echo "MOVED long/b (long: make soak runs it)"; echo "PLAN long 1"
+        else echo "PLAN long 2"; echo "PASS long/b (1 ms)"; fi
+        echo "PASS long/a (1 ms)"; [ "${*: -1}" = --no-long ] && echo "1 passed, 0 failed" || echo "2 passed, 0 failed";;
   # A lanes' lock server with flock(1) (no writer preference; itest's own tests cover that).
   # FAKE_LOCKD=dies: answers the first request, then dies.
   lockd) exec 9>>"$2"
@@ -57,6 +61,17 @@ for suite in dies short lies noplan status; do
 done
 : >"$COUNTS"; itest_suite fails >/dev/null
 expect "a failing test is counted once, with no extra failure" [ "$(grep -c '^fail' "$COUNTS")" = 1 ]
+# Long tests: LONG=0 names them as moved (itest's MOVED lines, check_long), each still a step.
+: >"$COUNTS"; LONG=0 itest_suite long >"$tmp/long0.txt" 2>&1
+expect "LONG=0: itest gets --no-long, its MOVED test is recorded as moved" grep -q '^moved selftest long/b$' "$COUNTS"
+expect "LONG=0: and the suite passes with one test" bash -c "! grep -q '^fail' '$COUNTS' && [ \$(grep -c '^pass' '$COUNTS') = 1 ]"
+: >"$COUNTS"; itest_suite long >/dev/null 2>&1
+expect "LONG unset: the long test runs" bash -c "grep -q '^pass selftest long/b$' '$COUNTS' && ! grep -q '^moved' '$COUNTS'"
+: >"$COUNTS"; LONG=0 check_long slow/one false >"$tmp/cl.txt"; LONG=0 check_alone_long slow/two false >>"$tmp/cl.txt"
+expect "LONG=0: check_long prints MOVED, runs nothing, is a planned step" bash -c "[ \$(grep -c '^MOVED slow/' '$tmp/cl.txt') = 2 ] &&
+  [ \$(grep -c '^moved selftest slow/' '$COUNTS') = 2 ] && [ \$(grep -c '^unit' '$COUNTS') = 2 ] && ! grep -q '^fail' '$COUNTS'"
+: >"$COUNTS"; check_long slow/one false >/dev/null
+expect "LONG unset: check_long runs its command (a failing one fails)" fails_in_counts slow/one
 
 # run_script: plans kept, broken and cut short.
 mkdir -p "$tmp/root/scripts/guest"

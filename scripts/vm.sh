@@ -6,7 +6,7 @@
 # the guest's dmesg shows a kernel report (the offending lines are printed).
 # Each run has its own directory (cmd.sh, dmesg.txt, kmemleak.txt, rc, what the guest writes to
 # $KTCP_OUT): --out DIR, or a new build/vm-<flavour>/<time>-<pid>/ (`last` points at the newest;
-# the last 5 finished runs are kept).
+# the last 5 finished runs are kept). KTCP_APPEND adds to the guest's kernel command line.
 source "$(dirname "$0")/common.sh"
 
 flavour=debug timeout=1800 mem=4G out=
@@ -36,7 +36,7 @@ if grep -qE '\b(vmx|svm)\b' /proc/cpuinfo && [ -w /dev/kvm ] && [ -z "${KTCP_NO_
 # which our kernels do not have): --disable-microvm keeps the same machine either way.
 export PATH=$CACHE/virtiofsd/bin:$PATH
 vng=(vng --run "$kdir/arch/x86/boot/bzImage" --cpus 2 --memory "$mem" "${accel[@]}" --disable-microvm
-     --rwdir "$out" --cwd "$KTCP_ROOT" --append "log_buf_len=16M kfence.sample_interval=10")
+     --rwdir "$out" --cwd "$KTCP_ROOT" --append "log_buf_len=16M kfence.sample_interval=10${KTCP_APPEND:+ $KTCP_APPEND}")
 # One guest at a time on this machine (TCG: two would halve each other's speed and break the
 # timing bounds): every worktree and helper takes the same lock, and says when it waits.
 exec {vm_lock}>"${KTCP_VM_LOCK:-/tmp/ktcp-vm.lock}"

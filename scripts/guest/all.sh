@@ -14,11 +14,14 @@
 # Each lane writes its output to $KTCP_OUT/lane-MODULE.log (kept on the host if the guest dies),
 # printed here when the lane ends. LANES=0 runs everything one after the other.
 # HARD_PARTS picks the hardening parts of the khttpd_rs lane (echo runs in the kecho_rs lane).
-# Moved to `make soak`: the 1,000-client runs, long storms, more load/unload cycles, and the
-# hardening parts churn (3,000 connections x 2, with their kmemleak scans) and redbot.
+# Moved to `make soak`: the 1,000-client runs, long storms, more load/unload cycles, the
+# hardening parts churn (3,000 connections x 2, with their kmemleak scans) and redbot, and the
+# long tests (LONG=0: each named on a MOVED line; lib.sh "Long tests").
 source "$(dirname "$0")/lib.sh"
 : >"$COUNTS"
 export FAULTS_LEAKS=later
+# The long tests (9 s or more here) are named on MOVED lines and run in make soak.
+export LONG=${LONG:-0}
 FAULT_SECS=${FAULT_SECS:-3}
 plan 8
 

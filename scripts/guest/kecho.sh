@@ -45,6 +45,6 @@ check kecho/bench_bound_echo "$BIN/kecho-bench" --addr $ADDR --clients 200 --rou
 rmmod kecho_rs
 
 # Load/unload cycles, each under load (mid-stream clients); the load ends with the module.
-check_alone kecho/load_unload_cycles unload_cycles "${CYCLES:-2}" "$KO" \
+check_alone_long kecho/load_unload_cycles unload_cycles "${CYCLES:-2}" "$KO" \
   "$BIN/kecho-bench --addr $ADDR --clients 16 --rounds 100000 --size 4096 --timeout-s 30 --until-closed"
 end_plan

@@ -223,7 +223,7 @@ curl -sf -o $TMPD/hello http://$ADDR/anything &
 curl_pid=$!
 itest_suite hello --addr $ADDR --jobs "${JOBS:-6}"
 check khttpd/hello_curl eval "wait $curl_pid && has_any \"\$(<$TMPD/hello)\" 'Hello World'"
-check_alone khttpd/stat_rates_match_counters stat_rates
+check_alone_long khttpd/stat_rates_match_counters stat_rates
 check khttpd/stat_prometheus_equals_debugfs stat_prometheus
 check khttpd/stat_permission_denied stat_fails 65534 "ktcp-stat: permission denied reading /sys/kernel/debug *"
 rmmod khttpd_rs
@@ -279,8 +279,8 @@ check khttpd/file_cache_hits file_cache_hits
 check khttpd/trace_request_event request_event_fields $ADDR a.txt
 check khttpd/trace_conn_events conn_events_fields khttpd_rs 8081
 check khttpd/access_log_combined access_log_lines $ADDR a.txt
-check khttpd/access_log_json access_log_json $ADDR a.txt
-check khttpd/trace_cmd_and_perf trace_cmd_and_perf $ADDR a.txt
+check_long khttpd/access_log_json access_log_json $ADDR a.txt
+check_long khttpd/trace_cmd_and_perf trace_cmd_and_perf $ADDR a.txt
 check khttpd/zero_copy_used counter_at_least khttpd_rs bytes_spliced $((${BIG_MIB:-8} << 20))
 check khttpd/zero_copy_tmpfs_and_shared_fs spliced_fetch http://$ADDR/fs/tmpfs/big.bin $WWW/fs/tmpfs/big.bin \
   http://$ADDR/fs/shared/itest "$BIN/itest"
@@ -368,7 +368,7 @@ fetch_then_unload() {
 check khttpd/no_file_left_open_after_unload fetch_then_unload
 
 # Load/unload cycles under load; the load stops at the first refused connect.
-check_alone khttpd/load_unload_cycles unload_cycles "${CYCLES:-2}" "$KO" \
+check_alone_long khttpd/load_unload_cycles unload_cycles "${CYCLES:-2}" "$KO" \
   "$BIN/htstress-rs -n 100000000 -c 8 -k --duration 60 --timeout-s 10 --until-refused http://$ADDR/big.bin" \
   root=$WWW keepalive_timeout=0
 end_plan

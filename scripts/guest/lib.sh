@@ -67,6 +67,18 @@ last_lines() {
 check() { lane_check shared "$@"; }
 check_alone() { lane_check exclusive "$@"; }
 
+# Long tests (9 s or more in the debug guest) run in `make soak` (LONG=1, the default) and not
+# in `make check` (all.sh sets LONG=0): there a long check prints `MOVED NAME` and counts as a
+# planned step, and itest suites get --no-long, which names each long test on a MOVED line.
+# check_long / check_alone_long NAME CMD...: check / check_alone, or MOVED with LONG=0.
+check_long() { moved "$1" || check "$@"; }
+check_alone_long() { moved "$1" || check_alone "$@"; }
+# moved NAME: with LONG=0, reports NAME as moved to make soak (one planned step) and succeeds.
+moved() {
+  [ "${LONG:-1}" = 0 ] || return 1
+  echo "MOVED $1 (long: make soak runs it)"; record moved "$1"; unit
+}
+
 lane_check() {
   local mode=$1 name=$2 t0 out=$TMPD/check.out rc
   shift 2
@@ -144,20 +156,23 @@ report_check() {
 # itest_suite SUITE ARGS...: runs `itest SUITE ARGS...`, folding its PASS/FAIL lines into the
 # counts. Fails (one more FAIL line) when itest's exit status is not what its lines say, when
 # its `N passed, M failed` summary is missing or differs from the lines seen, or when it ran
-# a different number of tests than its `PLAN` line declared.
+# a different number of tests than its `PLAN` line declared. With LONG=0 the suite's long
+# tests are left out, each named on a MOVED line and recorded as moved.
 itest_suite() {
-  local line planned='' p=0 f=0 summary='' rc='' why='' label t0=$SECONDS
+  local line planned='' p=0 f=0 summary='' rc='' why='' label t0=$SECONDS no_long=()
+  [ "${LONG:-1}" = 0 ] && no_long=(--no-long)
   label="$1"; [ "$1" = hardening ] && label="hardening-${2:-}"
   while IFS= read -r line; do
     case $line in
       PASS\ *) echo "$line"; line=${line#PASS }; record pass "${line%% *}"; p=$((p + 1));;
       FAIL\ *) echo "$line"; line=${line#FAIL }; record fail "${line%%:*}"; f=$((f + 1));;
       PLAN\ *) planned=${line##* }; echo "  $line";;
+      MOVED\ *) echo "$line"; line=${line#MOVED }; record moved "${line%% *}";;
       ITEST-EXIT\ *) rc=${line#ITEST-EXIT };;
       *[0-9]\ passed,\ *[0-9]\ failed) summary=$line;;
       *) echo "  $line";;
     esac
-  done < <("$BIN/itest" "$@" 2>&1; echo "ITEST-EXIT $?")
+  done < <("$BIN/itest" "$@" "${no_long[@]}" 2>&1; echo "ITEST-EXIT $?")
   echo "  suite $label: $((SECONDS - t0)) s (from $t0 s)"
   if [ -z "$summary" ]; then why="no summary line (itest died? exit status $rc)"
   elif [ "$summary" != "$p passed, $f failed" ]; then why="its summary '$summary' differs from the $p PASS and $f FAIL lines seen"

@@ -2,13 +2,14 @@
 # make soak (debug guest): per module, hostile input, load/unload cycles under load with held
 # idle and mid-request clients, and allocation-failure injection with a 1,000-client run;
 # after each part kmemleak, the counters and the part's dmesg are checked. Then the tests that
-# moved here from `make check`: the 1,000-client echo run, the 64 MiB file, and the hardening
-# parts churn (3,000 connections per module) and redbot (REDbot against nginx).
+# moved here from `make check`: the 1,000-client echo run, the 64 MiB file, the hardening
+# parts churn (3,000 connections per module) and redbot (REDbot against nginx), and the
+# scripts whose long tests make check leaves out (lib.sh "Long tests"), run whole.
 # Durations: SOAK_SECS (hostile input per module, default 300), SOAK_CYCLES (default 100),
 # FAULT_SECS (default 120); SEED replays the storms.
 source "$(dirname "$0")/lib.sh"
 : >"$COUNTS"
-plan 25
+plan 28
 secs=${SOAK_SECS:-300} cycles=${SOAK_CYCLES:-100}
 F=/sys/kernel/debug
 "$BIN/itest" mkroot /tmp/ktcp-www --outside /tmp/ktcp-outside --big-mib 64 >/dev/null || { echo "soak.sh: itest mkroot failed"; exit 1; }
@@ -56,6 +57,13 @@ insmod "$MODDIR/khttpd_rs.ko" root=/tmp/ktcp-www
 itest_suite khttpd --addr 127.0.0.1:8081 --root /tmp/ktcp-www --filter big_file_intact
 rmmod khttpd_rs
 HARD_PARTS="churn redbot" run_script hardening.sh
+# make check's long tests (LONG=0 there): these scripts whole, long tests included (LONG=1):
+# kecho.sh (idle_do_not_stall_active, load_unload_cycles), khttpd.sh (stat_rates_match_counters,
+# access_log_json, trace_cmd_and_perf, keepalive_active_not_closed_early, load_unload_cycles),
+# hardening http and fifo (keepalive_idle_80pct_then_4mib_x5, fifo_300_concurrent_403).
+LONG=1 run_script kecho.sh
+LONG=1 run_script khttpd.sh
+LONG=1 RUN_ID=hardening-long run_script hardening.sh http fifo
 # DKMS as on a real machine: dkms install, status and remove in the guest (minutes under TCG).
 DKMS_GUEST=full run_script dkms.sh
 check soak/moved-tests-dmesg-clean dmesg_clean_since moved

@@ -24,7 +24,9 @@ pub fn suite() -> Vec<Test<Echo>> {
         test("random_pieces", 30, random_pieces),
         test("half_close", 30, half_close),
         test("concurrent_1000_clients", 90, concurrent_1000_clients).alone(),
-        test("idle_do_not_stall_active", 60, idle_do_not_stall_active).alone(),
+        test("idle_do_not_stall_active", 60, idle_do_not_stall_active)
+            .alone()
+            .long(),
         test("reset_client_isolated", 30, reset_client_isolated),
         test("nodelay_round_trips", 30, nodelay_round_trips).alone(),
     ]

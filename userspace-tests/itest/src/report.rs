@@ -24,6 +24,9 @@ pub struct Test<C> {
     pub timeout: Duration,
     /// Timing-sensitive or heavy: runs with no other test of the suite beside it.
     pub alone: bool,
+    /// Takes 9 s or more in the debug guest: `make check` leaves it to `make soak`
+    /// ([`Selection::no_long`]).
+    pub long: bool,
     run: TestFn<C>,
 }
 
@@ -31,6 +34,12 @@ impl<C> Test<C> {
     /// Runs this test with no other test of the suite beside it.
     pub fn alone(mut self) -> Self {
         self.alone = true;
+        self
+    }
+
+    /// Marks this test as long: left out (and named on a `MOVED` line) with `--no-long`.
+    pub fn long(mut self) -> Self {
+        self.long = true;
         self
     }
 }
@@ -45,6 +54,7 @@ pub fn test<C>(
         name: name.into(),
         timeout: Duration::from_secs(timeout_secs),
         alone: false,
+        long: false,
         run: Box::new(run),
     }
 }
@@ -58,6 +68,9 @@ pub struct Selection {
     pub list: bool,
     /// Tests running at once (at least 1).
     pub jobs: usize,
+    /// Leaves out the tests marked long, each named on a `MOVED <suite>/<name>` line before
+    /// the plan, so that a caller sees what runs elsewhere (`make soak`) instead.
+    pub no_long: bool,
 }
 
 impl Default for Selection {
@@ -67,6 +80,7 @@ impl Default for Selection {
             skip: Vec::new(),
             list: false,
             jobs: 1,
+            no_long: false,
         }
     }
 }
@@ -118,6 +132,13 @@ pub fn run_suite<C: Send + Sync + 'static>(
         .into_iter()
         .map(|t| (format!("{suite}/{}", t.name), t))
         .filter(|(full_name, _)| selection.wants(full_name))
+        .filter(|(full_name, t)| {
+            let moved = selection.no_long && t.long;
+            if moved && !selection.list {
+                println!("MOVED {full_name} (long: make soak runs it)");
+            }
+            !moved
+        })
         .collect();
     if selection.list {
         for (full_name, _) in &selected {
@@ -334,6 +355,23 @@ mod tests {
             ..Selection::default()
         };
         assert_eq!(run_suite("t", (), suite(), &sel), 0);
+    }
+
+    #[test]
+    fn no_long_leaves_out_only_long_tests() {
+        let mut tests = suite();
+        for t in tests.iter_mut().filter(|t| t.name != "ok") {
+            t.long = true;
+        }
+        let sel = Selection {
+            no_long: true,
+            ..Selection::default()
+        };
+        // Only `ok` runs: the failing, panicking and hanging tests are long and left out.
+        assert_eq!(run_suite("t", (), tests, &sel), 0);
+        let mut tests = suite();
+        tests[1].long = true;
+        assert_eq!(run_suite("t", (), tests, &Selection::default()), 1);
     }
 
     #[test]

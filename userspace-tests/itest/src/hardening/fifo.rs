@@ -16,7 +16,7 @@ const PROMPT: Duration = Duration::from_secs(10);
 
 pub fn tests() -> Vec<Test<Hard>> {
     vec![
-        test("fifo_300_concurrent_403", 90, fifo_storm),
+        test("fifo_300_concurrent_403", 90, fifo_storm).long(),
         test("fifo_then_file_under_3s", 15, file_after).alone(),
     ]
 }

@@ -84,7 +84,7 @@ pub fn main(raw: &[String]) -> Result<i32, String> {
         println!("hardening mkroot: created {dir}");
         return Ok(0);
     }
-    let a = Args::parse(rest, VALUED, &["list"])?;
+    let a = Args::parse(rest, VALUED, &["list", "no-long"])?;
     let secs = |name: &str| a.opt(name).map(|_| a.num(name, 0)).transpose();
     let ctx = Hard {
         http: Http {
@@ -144,6 +144,7 @@ pub fn main(raw: &[String]) -> Result<i32, String> {
         filter: a.opt("filter").map(str::to_string),
         list: a.flag("list"),
         jobs: a.num("jobs", 1)?,
+        no_long: a.flag("no-long"),
         ..Selection::default()
     };
     Ok(run_suite("hardening", ctx, tests, &selection))

@@ -25,7 +25,8 @@ pub fn tests(header: Option<u64>, keepalive: Option<u64>) -> Vec<Test<Hard>> {
                 5 * s + 120,
                 idle_then_body,
             )
-            .alone(),
+            .alone()
+            .long(),
         );
     }
     tests

@@ -23,11 +23,14 @@ pub fn tests(header: Option<u64>, keepalive: Option<u64>) -> Vec<Test<Http>> {
             s + 15,
             keepalive_idle,
         ));
-        tests.push(test(
-            "keepalive_active_not_closed_early",
-            3 * s + 15,
-            keepalive_active,
-        ));
+        tests.push(
+            test(
+                "keepalive_active_not_closed_early",
+                3 * s + 15,
+                keepalive_active,
+            )
+            .long(),
+        );
     }
     tests
 }
