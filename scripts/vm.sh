@@ -22,7 +22,8 @@ while [ $# -gt 0 ]; do
 done
 cmd="$*"
 
-kdir=$(bash "$KTCP_ROOT/scripts/kernel.sh" "$flavour" --print-dir) || die "no $flavour kernel: run 'make kernel'"
+# KTCP_KDIR: boot that built kernel tree instead of the cached one of the flavour.
+kdir=${KTCP_KDIR:-$(bash "$KTCP_ROOT/scripts/kernel.sh" "$flavour" --print-dir)} || die "no $flavour kernel: run 'make kernel'"
 [ -n "$out" ] || out=$(vm_run_dir "$flavour")
 mkdir -p "$out"
 

@@ -10,6 +10,8 @@
 #include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/fsnotify.h>
+#include <linux/inet.h>
+#include <linux/in6.h>
 #include <linux/jiffies.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
@@ -150,6 +152,35 @@ ssize_t ktcp_splice_to_socket(struct file *in, loff_t *pos, struct socket *sock,
 void ktcp_sock_set_reuseaddr(struct socket *sock)
 {
 	sock_set_reuseaddr(sock->sk);
+}
+
+/*
+ * Parses @addr (IPv4 dotted quad, or IPv6 with an optional %scope) with @port into @ss;
+ * returns the address length to bind with, or -EINVAL.
+ */
+int ktcp_parse_addr(const char *addr, u16 port, struct sockaddr_storage *ss)
+{
+	char port_str[8];
+
+	snprintf(port_str, sizeof(port_str), "%u", port);
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton_with_scope(&init_net, AF_UNSPEC, addr, port_str, ss))
+		return -EINVAL;
+	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+/* An AF_INET6 listener: @v6only false takes IPv4 clients too (as ::ffff:a.b.c.d). */
+void ktcp_sock_set_v6only(struct socket *sock, bool v6only)
+{
+	lock_sock(sock->sk);
+	sock->sk->sk_ipv6only = v6only;
+	release_sock(sock->sk);
+}
+
+/* Formats @ss as "a.b.c.d:port" or "[v6]:port" into @buf; returns the length. */
+int ktcp_format_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	return snprintf(buf, len, "%pISpc", ss);
 }
 
 void ktcp_sock_set_rcvtimeo(struct socket *sock, long timeo)

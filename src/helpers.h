@@ -21,6 +21,10 @@ typedef int (*wait_queue_func_t)(struct wait_queue_entry *, unsigned int, int, v
 struct net *ktcp_init_net(void);
 void ktcp_sock_set_nodelay(struct socket *sock);
 void ktcp_sock_set_reuseaddr(struct socket *sock);
+struct sockaddr_storage;
+int ktcp_parse_addr(const char *addr, u16 port, struct sockaddr_storage *ss);
+void ktcp_sock_set_v6only(struct socket *sock, bool v6only);
+int ktcp_format_addr(const struct sockaddr_storage *ss, char *buf, size_t len);
 void ktcp_sock_set_rcvtimeo(struct socket *sock, long timeo);
 int ktcp_sock_set_defer_accept(struct socket *sock, int secs);
 void ktcp_init_wait_entry(struct wait_queue_entry *entry, wait_queue_func_t func);

@@ -16,7 +16,7 @@ pub(crate) struct KtcpText {
 }
 
 /// Fields of [`RawParams`] (`KTCP_PARAMS_FIELDS` in `params.h`).
-pub(crate) const PARAMS_FIELDS: usize = 13;
+pub(crate) const PARAMS_FIELDS: usize = 14;
 
 /// `struct ktcp_params` of `params.h`, filled by the module's C shim.
 #[repr(C)]
@@ -34,6 +34,7 @@ pub(crate) struct RawParams {
     pub(crate) dotfiles: bool,
     pub(crate) buffer_mib: c_int,
     pub(crate) defer_accept: c_int,
+    pub(crate) bind: *const c_char,
 }
 
 /// `struct ktcp_live` of `params.h`: where the run-time writable parameters live.
@@ -68,6 +69,17 @@ extern "C" {
     pub(crate) fn ktcp_init_net() -> *mut bindings::net;
     pub(crate) fn ktcp_sock_set_nodelay(sock: *mut bindings::socket);
     pub(crate) fn ktcp_sock_set_reuseaddr(sock: *mut bindings::socket);
+    pub(crate) fn ktcp_parse_addr(
+        addr: *const c_char,
+        port: u16,
+        ss: *mut bindings::__kernel_sockaddr_storage,
+    ) -> c_int;
+    pub(crate) fn ktcp_sock_set_v6only(sock: *mut bindings::socket, v6only: bool);
+    pub(crate) fn ktcp_format_addr(
+        ss: *const bindings::__kernel_sockaddr_storage,
+        buf: *mut c_char,
+        len: usize,
+    ) -> c_int;
     pub(crate) fn ktcp_sock_set_rcvtimeo(sock: *mut bindings::socket, timeo: c_long);
     pub(crate) fn ktcp_sock_set_defer_accept(sock: *mut bindings::socket, secs: c_int) -> c_int;
     pub(crate) fn ktcp_init_wait_entry(

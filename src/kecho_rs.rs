@@ -52,8 +52,8 @@ impl kernel::Module for KechoRs {
         let idle = params::Live::get()?.idle_timeout.ok_or(EINVAL)?;
         let server = Server::start(&config, EchoShared::new(idle)?)?;
         pr_info!(
-            "listening on port {} (backlog {}, {} workqueue, max {} connections, idle timeout {} s)\n",
-            config.port,
+            "listening on {} (backlog {}, {} workqueue, max {} connections, idle timeout {} s)\n",
+            config.addr,
             config.backlog,
             if config.bound { "bound" } else { "unbound" },
             config.max_connections.get(),

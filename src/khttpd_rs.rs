@@ -105,8 +105,8 @@ impl kernel::Module for KhttpdRs {
         )?;
         let server = Server::start(&config, shared)?;
         pr_info!(
-            "listening on port {} ({}, keepalive {} s, header {} s, {} MiB of buffers, {} workqueue)\n",
-            config.port,
+            "listening on {} ({}, keepalive {} s, header {} s, {} MiB of buffers, {} workqueue)\n",
+            config.addr,
             mode,
             keepalive_s,
             header_s,

@@ -7,8 +7,9 @@
 //! socket `unsafe` lives in this file.
 
 use crate::helpers::{
-    ktcp_init_net, ktcp_init_wait_entry, ktcp_sock_set_defer_accept, ktcp_sock_set_nodelay,
-    ktcp_sock_set_rcvtimeo, ktcp_sock_set_reuseaddr,
+    ktcp_format_addr, ktcp_init_net, ktcp_init_wait_entry, ktcp_parse_addr,
+    ktcp_sock_set_defer_accept, ktcp_sock_set_nodelay, ktcp_sock_set_rcvtimeo,
+    ktcp_sock_set_reuseaddr, ktcp_sock_set_v6only,
 };
 use core::{
     ffi::{c_int, c_uint, c_void},
@@ -19,6 +20,7 @@ use kernel::{
     error::to_result,
     new_mutex,
     prelude::*,
+    str::CStr,
     sync::{Arc, ArcBorrow, Mutex},
     types::Opaque,
 };
@@ -26,13 +28,54 @@ use kernel::{
 /// `IPPROTO_TCP` from `include/uapi/linux/in.h` (an enum bindgen does not export in 6.12).
 const IPPROTO_TCP: i32 = 6;
 
-/// `struct sockaddr_in` (not in the 6.12 bindings); all fields in network byte order.
-#[repr(C)]
-struct SockaddrIn {
-    family: u16,
+/// An IPv4 or IPv6 address and port to listen on, parsed by the kernel's
+/// `inet_pton_with_scope` (IPv6 may carry a `%scope`).
+///
+/// # Invariants
+///
+/// `ss` holds a `sockaddr_in` or `sockaddr_in6` (its family says which) and `len` is that
+/// structure's size.
+pub(crate) struct ListenAddr {
+    ss: bindings::__kernel_sockaddr_storage,
+    len: c_int,
     port: u16,
-    addr: u32,
-    zero: [u8; 8],
+}
+
+impl ListenAddr {
+    /// `addr` with `port`; `EINVAL` if `addr` is not an IPv4 or IPv6 address.
+    pub(crate) fn parse(addr: &CStr, port: u16) -> Result<Self> {
+        // SAFETY: an all-zero `sockaddr_storage` is valid (family AF_UNSPEC).
+        let mut ss: bindings::__kernel_sockaddr_storage = unsafe { core::mem::zeroed() };
+        // SAFETY: `addr` is NUL-terminated and `ss` is a valid place for the result.
+        let len = unsafe { ktcp_parse_addr(addr.as_char_ptr(), port, &mut ss) };
+        to_result(len)?;
+        // INVARIANT: `ktcp_parse_addr` succeeded: it filled `ss` and gave the length.
+        Ok(Self { ss, len, port })
+    }
+
+    /// The address family: `AF_INET` or `AF_INET6`.
+    fn family(&self) -> i32 {
+        // SAFETY: every variant of the storage's union starts with the family, which
+        // `ktcp_parse_addr` set.
+        i32::from(unsafe { self.ss.__bindgen_anon_1.__bindgen_anon_1.ss_family })
+    }
+
+    /// The port.
+    pub(crate) fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+impl core::fmt::Display for ListenAddr {
+    /// `a.b.c.d:port` or `[v6]:port`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut buf = [0u8; 64];
+        // SAFETY: `self.ss` is a valid address (type invariant); `buf` is writable for its
+        // length, and snprintf NUL-terminates within it.
+        let n = unsafe { ktcp_format_addr(&self.ss, buf.as_mut_ptr().cast(), buf.len()) };
+        let n = usize::try_from(n).unwrap_or(0).min(buf.len() - 1);
+        f.write_str(core::str::from_utf8(&buf[..n]).unwrap_or("?"))
+    }
 }
 
 /// An owned, non-null `struct socket` pointer, released on drop.
@@ -71,7 +114,7 @@ impl Drop for OwnedSocket {
     }
 }
 
-/// A TCP socket listening on `0.0.0.0:port`.
+/// A TCP socket listening on a [`ListenAddr`]; on `::` it takes IPv4 clients too.
 pub(crate) struct Listener {
     sock: OwnedSocket,
 }
@@ -80,7 +123,7 @@ impl Listener {
     /// Creates, binds and listens; `accept_timeout` (jiffies) bounds each [`Listener::accept`];
     /// `defer_accept_s` > 0 sets `TCP_DEFER_ACCEPT`.
     pub(crate) fn bind(
-        port: u16,
+        addr: &ListenAddr,
         backlog: i32,
         accept_timeout: usize,
         defer_accept_s: u32,
@@ -91,7 +134,7 @@ impl Listener {
         to_result(unsafe {
             bindings::sock_create_kern(
                 ktcp_init_net(),
-                bindings::AF_INET as i32,
+                addr.family(),
                 bindings::sock_type_SOCK_STREAM as i32,
                 IPPROTO_TCP,
                 &mut raw,
@@ -107,24 +150,24 @@ impl Listener {
         unsafe {
             ktcp_sock_set_reuseaddr(sock.as_ptr());
             ktcp_sock_set_rcvtimeo(sock.as_ptr(), timeo);
+            if addr.family() == bindings::AF_INET6 as i32 {
+                // Dual stack on `::`, whatever `net.ipv6.bindv6only` says.
+                ktcp_sock_set_v6only(sock.as_ptr(), false);
+            }
         }
         if defer_accept_s > 0 {
             let secs = c_int::try_from(defer_accept_s).map_err(|_| EINVAL)?;
             // SAFETY: `sock` is a valid TCP socket.
             to_result(unsafe { ktcp_sock_set_defer_accept(sock.as_ptr(), secs) })?;
         }
-        let mut addr = SockaddrIn {
-            family: bindings::AF_INET as u16,
-            port: port.to_be(),
-            addr: 0,
-            zero: [0; 8],
-        };
-        // SAFETY: `addr` is a valid `sockaddr_in` of the length passed; the socket is valid.
+        let mut ss = addr.ss;
+        // SAFETY: `ss` holds a socket address of length `addr.len` (the type invariant of
+        // `ListenAddr`) of the socket's family; the socket is valid.
         to_result(unsafe {
             bindings::kernel_bind(
                 sock.as_ptr(),
-                (&mut addr as *mut SockaddrIn).cast(),
-                core::mem::size_of::<SockaddrIn>() as i32,
+                (&mut ss as *mut bindings::__kernel_sockaddr_storage).cast(),
+                addr.len,
             )
         })?;
         // SAFETY: the socket is valid and bound.

@@ -32,6 +32,8 @@ struct ktcp_params {
 	bool dotfiles;
 	int buffer_mib;
 	int defer_accept;
+	/* Both modules: the address to listen on. */
+	const char *bind;
 };
 
 /* Fills @p with the values given at insmod (defaults for what the module does not have). */
@@ -95,7 +97,7 @@ static inline int ktcp_param_get_range(char *buf, const struct kernel_param *kp)
 /* The offset of every field of struct ktcp_params in declaration order, then its size. */
 const size_t *ktcp_params_layout(void);
 
-#define KTCP_PARAMS_FIELDS 13
+#define KTCP_PARAMS_FIELDS 14
 
 /* The parameters every ktcp-rs server has; @refusal says what happens past max_connections. */
 #define KTCP_SERVER_PARAMS(default_port, refusal)                                           \
@@ -105,6 +107,10 @@ const size_t *ktcp_params_layout(void);
 	static int backlog = 128;                                                           \
 	module_param(backlog, int, 0444);                                                   \
 	MODULE_PARM_DESC(backlog, "listen backlog, 1-65535 (default 128)");                 \
+	static char *bind = "::";                                                           \
+	module_param(bind, charp, 0444);                                                    \
+	MODULE_PARM_DESC(bind, "address to listen on (default ::, IPv6 and IPv4 alike; "     \
+			 "an IPv4 address: IPv4 only)");                                    \
 	static bool bench;                                                                  \
 	module_param(bench, bool, 0444);                                                    \
 	MODULE_PARM_DESC(bench, "per-CPU bound workqueue instead of unbound (default N)");  \
@@ -127,6 +133,7 @@ const size_t *ktcp_params_layout(void);
 			offsetof(struct ktcp_params, dotfiles),                             \
 			offsetof(struct ktcp_params, buffer_mib),                           \
 			offsetof(struct ktcp_params, defer_accept),                         \
+			offsetof(struct ktcp_params, bind),                                 \
 			sizeof(struct ktcp_params),                                         \
 		};                                                                          \
 		return layout;                                                              \
@@ -135,7 +142,8 @@ const size_t *ktcp_params_layout(void);
 	{                                                                                   \
 		*p = (struct ktcp_params){ .port = port, .backlog = backlog,                \
 					   .max_connections = max_connections,              \
-					   .bench = bench, .root = "" };                    \
+					   .bench = bench, .root = "",                      \
+					   .bind = bind ? bind : "" };                      \
 	}
 
 #endif

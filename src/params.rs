@@ -3,6 +3,7 @@
 //! Module parameters: read once at load from the C shim (`params.h`) and validated here.
 
 use crate::helpers::{self, RawLive, RawParams, PARAMS_FIELDS};
+use crate::net::ListenAddr;
 use crate::server::Config;
 use core::mem::{offset_of, size_of};
 use kernel::{prelude::*, str::CStr};
@@ -29,6 +30,7 @@ impl Params {
             offset_of!(RawParams, dotfiles),
             offset_of!(RawParams, buffer_mib),
             offset_of!(RawParams, defer_accept),
+            offset_of!(RawParams, bind),
             size_of::<RawParams>(),
         ];
         // SAFETY: the shim returns a static array of `KTCP_PARAMS_FIELDS + 1` offsets, and
@@ -53,6 +55,7 @@ impl Params {
             dotfiles: false,
             buffer_mib: 0,
             defer_accept: 0,
+            bind: core::ptr::null(),
         };
         // SAFETY: `raw` is a valid `struct ktcp_params` (sizes checked above) for the shim
         // to fill; module parameters are fixed after load (mode 0444).
@@ -60,12 +63,20 @@ impl Params {
         Ok(Self { raw })
     }
 
-    /// The server configuration from `port`, `backlog`, `bench` and `max_connections`.
+    /// The server configuration from `bind`, `port`, `backlog`, `bench` and
+    /// `max_connections`.
     pub(crate) fn server_config(&self, name: &'static CStr) -> Result<Config> {
         let raw = &self.raw;
+        let port = in_range("port", raw.port, 1, 65535)? as u16;
+        let bind = str_param(raw.bind);
         Ok(Config {
             name,
-            port: in_range("port", raw.port, 1, 65535)? as u16,
+            addr: ListenAddr::parse(bind, port).inspect_err(|_| {
+                pr_err!(
+                    "invalid bind={}: not an IPv4 or IPv6 address\n",
+                    bind.to_str().unwrap_or("(not UTF-8)")
+                )
+            })?,
             backlog: in_range("backlog", raw.backlog, 1, 65535)?,
             bound: raw.bench,
             max_connections: {
@@ -84,14 +95,19 @@ impl Params {
     /// The `root` parameter (empty when not given).
     #[allow(dead_code)] // Used by khttpd_rs only.
     pub(crate) fn root(&self) -> &CStr {
-        if self.raw.root.is_null() {
-            return kernel::c_str!("");
-        }
-        // SAFETY: a non-null `root` points at the NUL-terminated string of the module's
-        // `charp` parameter (or a string literal in the shim), which lives as long as the
-        // module and does not change after load (mode 0444).
-        unsafe { CStr::from_char_ptr(self.raw.root) }
+        str_param(self.raw.root)
     }
+}
+
+/// A string parameter (`root`, `bind`); empty when NULL.
+fn str_param(ptr: *const kernel::ffi::c_char) -> &'static CStr {
+    if ptr.is_null() {
+        return kernel::c_str!("");
+    }
+    // SAFETY: a non-null string parameter points at the NUL-terminated string of the module's
+    // `charp` parameter (or a string literal in the shim), which lives as long as the module
+    // and does not change after load (mode 0444).
+    unsafe { CStr::from_char_ptr(ptr) }
 }
 
 /// A parameter that may change while the module runs (mode 0644): read where it lives, each

@@ -10,7 +10,7 @@ use crate::{
     clock::{self, Deadline},
     conn::{Core, Session},
     latency::Latency,
-    net::Listener,
+    net::{ListenAddr, Listener},
     params::Tunable,
     queue::OwnedQueue,
     stats::StatsDir,
@@ -30,8 +30,8 @@ const ACCEPT_BACKOFF_MS: u32 = 10;
 pub(crate) struct Config {
     /// Module name: names the thread, the workqueue and the debugfs directory.
     pub(crate) name: &'static CStr,
-    /// TCP port on 0.0.0.0.
-    pub(crate) port: u16,
+    /// The address and port to listen on (the `bind` and `port` parameters).
+    pub(crate) addr: ListenAddr,
     /// Listen backlog.
     pub(crate) backlog: i32,
     /// Per-CPU bound workqueue (`bench=1`) instead of unbound.
@@ -72,20 +72,20 @@ impl<S: Session> Server<S> {
             GFP_KERNEL,
         )?;
         let listener = Listener::bind(
-            config.port,
+            &config.addr,
             config.backlog,
             clock::ms_to_jiffies(ACCEPT_POLL_MS),
             config.defer_accept_s,
         )
         .inspect_err(|e| {
             if e.to_errno() == -(bindings::EADDRINUSE as i32) {
-                pr_err!("port {} is already in use\n", config.port);
-            } else {
                 pr_err!(
-                    "cannot listen on port {}: error {}\n",
-                    config.port,
-                    e.to_errno()
+                    "port {} is already in use ({})\n",
+                    config.addr.port(),
+                    config.addr
                 );
+            } else {
+                pr_err!("cannot listen on {}: error {}\n", config.addr, e.to_errno());
             }
         })?;
         let listener = Arc::new(listener, GFP_KERNEL)?;

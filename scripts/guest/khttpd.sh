@@ -3,7 +3,7 @@
 # STORM_SECS, CYCLES, BIG_MIB, SEED, JOBS: see README.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/trace-lib.sh"
-plan 55
+plan 62
 KO=$MODDIR/khttpd_rs.ko
 ADDR=127.0.0.1:8081
 WWW=/tmp/ktcp-www OUTSIDE=/tmp/ktcp-outside
@@ -215,6 +215,8 @@ check khttpd/param_header_too_big insmod_fails "$KO" "Invalid param\|Invalid arg
 check khttpd/param_root_not_dir insmod_fails "$KO" "Not a directory" "root=/tmp/ktcp-plain-file" root=/tmp/ktcp-plain-file
 check khttpd/param_defer_accept_too_big insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid defer_accept" defer_accept=61
 check khttpd/param_max_age_too_big insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid max_age" max_age=31536001
+check khttpd/param_bind_not_an_address insmod_fails "$KO" "Invalid param\|Invalid argument" "invalid bind=::g" bind=::g
+check khttpd/param_bind_not_local insmod_fails "$KO" "Cannot assign requested address" "cannot listen on 192.0.2.1:8081: error -99" bind=192.0.2.1
 check khttpd/param_root_missing insmod_fails "$KO" "No such file\|Unknown symbol" "root=/nonexistent" root=/nonexistent
 
 # Hello mode: the C khttpd's behaviour. curl (slow to start here) runs beside the suite.
@@ -231,7 +233,8 @@ check khttpd/stat_module_not_loaded stat_fails root "ktcp-stat: khttpd_rs is not
 
 # Static files, with short timeouts so the timeout tests are quick.
 insmod "$KO" root=$WWW header_timeout=3 keepalive_timeout=4
-check khttpd/params_in_sysfs eval "param_eq khttpd_rs root $WWW && param_eq khttpd_rs keepalive_timeout 4"
+check khttpd/params_in_sysfs eval "param_eq khttpd_rs root $WWW && param_eq khttpd_rs keepalive_timeout 4 &&
+  param_eq khttpd_rs bind ::"
 # One curl process for three requests (each exec of curl is slow in the emulated guest),
 # beside the suite.
 curl -s -o $TMPD/file -w '%{http_code}\n' http://$ADDR/a.txt --next -s -r 2-5 -o $TMPD/range -w '%{http_code}\n' \
@@ -277,6 +280,7 @@ check khttpd/file_cache_hits file_cache_hits
 # Trace events and the access log (trace-lib.sh): each event's fields against what the client
 # saw; ktcp-access-log's lines for three known requests; trace-cmd and perf see the events.
 check khttpd/trace_request_event request_event_fields $ADDR a.txt
+check khttpd/trace_request_event_ipv6 request_event_fields "[::1]:8081" a.txt
 check khttpd/trace_conn_events conn_events_fields khttpd_rs 8081
 check khttpd/access_log_combined access_log_lines $ADDR a.txt
 check_long khttpd/access_log_json access_log_json $ADDR a.txt
@@ -309,8 +313,13 @@ check khttpd/runtime_bad_writes_refused eval 'param_write_refused khttpd_rs keep
   param_write_refused khttpd_rs max_connections 1000001 && param_eq khttpd_rs keepalive_timeout 4 &&
   param_write_refused khttpd_rs max_age -1 && param_write_refused khttpd_rs max_age 31536001 &&
   param_write_refused khttpd_rs max_age sixty && param_eq khttpd_rs max_age 0'
+# The same module over IPv6 (bind :: takes both): a part of the HTTP suite, curl, a storm.
+itest_suite khttpd --addr "[::1]:8081" --root $WWW --jobs "${JOBS:-6}" \
+  --filter get_200_body_and_type,head_no_body_then_pipelined,pipelined_three_in_order,range_first_ten_206,traversal_dotdot,directory_listing,range_odd_offset_300k_intact,not_found_404
+check khttpd/curl_ipv6 eval "curl -sSg -o $TMPD/file6 http://[::1]:8081/a.txt && cmp $TMPD/file6 $WWW/a.txt"
 dmesg_mark khttpd-storm
 check khttpd/storm "$BIN/itest" storm --addr $ADDR --proto http --secs "${STORM_SECS:-3}" --clients 32 ${SEED:+--seed "$SEED"}
+check khttpd/storm_ipv6 "$BIN/itest" storm --addr "[::1]:8081" --proto http --secs 2 --clients 16 ${SEED:+--seed "$SEED"}
 check khttpd/connections_all_closed wait_idle khttpd_rs 15
 check khttpd/counters_balance counters_balance khttpd_rs
 check khttpd/latency_histograms latency_sane khttpd_rs 100
@@ -326,6 +335,9 @@ rmmod khttpd_rs
 # ones; the busy ones are mid-way through big.bin.
 insmod "$KO" root=$WWW keepalive_timeout=0
 check_alone khttpd/rmmod_under_load hold_and_rmmod khttpd_rs http $ADDR 100 20 /big.bin
+# The same over IPv6 (long: make soak).
+rmmod_under_load_ipv6() { insmod "$KO" root=$WWW keepalive_timeout=0 && hold_and_rmmod khttpd_rs http "[::1]:8081" 100 20 /big.bin; }
+check_alone_long khttpd/rmmod_under_load_ipv6 rmmod_under_load_ipv6
 
 # max_connections: the next client gets 503 and a close. Long keep-alive so held ones stay.
 insmod "$KO" root=$WWW max_connections=40 keepalive_timeout=600 header_timeout=600

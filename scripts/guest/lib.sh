@@ -162,6 +162,7 @@ itest_suite() {
   local line planned='' p=0 f=0 summary='' rc='' why='' label t0=$SECONDS no_long=()
   [ "${LONG:-1}" = 0 ] && no_long=(--no-long)
   label="$1"; [ "$1" = hardening ] && label="hardening-${2:-}"
+  [[ " $* " == *" --addr ["* ]] && label+=-ipv6
   while IFS= read -r line; do
     case $line in
       PASS\ *) echo "$line"; line=${line#PASS }; record pass "${line%% *}"; p=$((p + 1));;
@@ -236,6 +237,31 @@ param_write_refused() {
   if echo "$3" 2>/dev/null >"$p"; then echo "writing '$3' to $2 succeeded"; return 1; fi
   read -r after <"$p"
   [ "$after" = "$before" ] || { echo "$2 went from $before to $after"; return 1; }
+}
+
+# families_accepting PORT: the loopback families on which a connection to PORT is accepted:
+# "v4 v6", "v4", "v6" or "" (bash's /dev/tcp: no process), in REPLY.
+families_accepting() {
+  local fd r=''
+  if exec {fd}<>"/dev/tcp/127.0.0.1/$1"; then r=v4; exec {fd}<&-; fi 2>/dev/null
+  if exec {fd}<>"/dev/tcp/::1/$1"; then r+=${r:+ }v6; exec {fd}<&-; fi 2>/dev/null
+  REPLY=$r
+}
+# bind_accepts KO MODULE PORT BIND WANT [PARAMS...]: loaded with bind=BIND on PORT, the module
+# shows BIND in sysfs, accepts connections on exactly the families WANT (families_accepting),
+# and names the address in its "listening on" line.
+bind_accepts() {
+  local ko=$1 mod=$2 port=$3 bind=$4 want=$5 line shown=''
+  shift 5
+  insmod "$ko" port="$port" bind="$bind" "$@" || return 1
+  families_accepting "$port"
+  dmesg_lines
+  for line in "${DMESG[@]: -20}"; do [[ $line == *"$mod: listening on "* ]] && shown=${line#*listening on }; done
+  param_eq "$mod" bind "$bind" || { rmmod "$mod"; return 1; }
+  rmmod "$mod" || return 1
+  echo "note: bind=$bind: accepts on '${REPLY}', logged 'listening on ${shown%% *}'"
+  [ "$REPLY" = "$want" ] || { echo "want '$want'"; return 1; }
+  case $bind in *:*) [ "${shown%% *}" = "[$bind]:$port" ];; *) [ "${shown%% *}" = "$bind:$port" ];; esac
 }
 
 # param_set MODULE NAME VALUE: writes a run-time parameter.

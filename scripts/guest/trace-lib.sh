@@ -4,6 +4,15 @@
 
 TRACEFS=/sys/kernel/tracing
 
+# peer_of ADDR: the address a module listening on `::` (the default) sees for a loopback
+# client of ADDR, in REPLY: ::1 for [::1]:port, ::ffff:127.0.0.1 (IPv4-mapped) for
+# 127.0.0.1:port. PEER_V4 overrides the IPv4 case (a module bound to 127.0.0.1 sees it plain).
+peer_of() {
+  if [[ $1 == \[* ]]; then REPLY=${1%%]*}; REPLY=${REPLY#[}; else REPLY=${PEER_V4:-::ffff:${1%:*}}; fi
+}
+# endpoint IP PORT: IP:PORT, with brackets around an IPv6 IP, in REPLY (the events' form).
+endpoint() { if [[ $1 == *:* ]]; then REPLY="[$1]:$2"; else REPLY="$1:$2"; fi; }
+
 # trace_instance NAME SYSTEM: a new tracefs instance NAME with SYSTEM's events enabled; its
 # directory in REPLY.
 trace_instance() {
@@ -31,11 +40,12 @@ trace_lines() {
   done <"$1/trace"
 }
 
-# conn_events_fields MODULE PORT: one connection, held 300 ms once accepted, gives one
-# conn_open and one conn_close with the same id (the module's accepted count), the client's
-# address and port (as ss saw them), refused=0, and a duration of at least the 300 ms.
+# conn_events_fields MODULE PORT: one connection (to 127.0.0.1), held 300 ms once accepted,
+# gives one conn_open and one conn_close with the same id (the module's accepted count), the
+# client's address (IPv4-mapped, peer_of) and port (as ss saw them), refused=0, and a duration
+# of at least the 300 ms.
 conn_events_fields() {
-  local m=$1 port=$2 d fd lport='' line id open close before i
+  local m=$1 port=$2 d fd lport='' line id open close before i peer
   trace_instance ktcp-conn-$m "$m" || return 1; d=$REPLY
   counter "$m" accepted; before=$REPLY
   exec {fd}<>/dev/tcp/127.0.0.1/$port || return 1
@@ -54,20 +64,21 @@ conn_events_fields() {
   printf '%s\n' "${open[@]}" "${close[@]}"
   [ -n "$lport" ] || { echo "ss did not show the connection"; return 1; }
   [ ${#open[@]} = 1 ] && [ ${#close[@]} = 1 ] || { echo "${#open[@]} conn_open, ${#close[@]} conn_close events, want 1 each"; return 1; }
-  [[ ${open[0]} == *"conn_open: id=$id client=127.0.0.1:$lport refused=0" ]] ||
-    { echo "conn_open: want id=$id client=127.0.0.1:$lport refused=0"; return 1; }
-  [[ ${close[0]} == *"conn_close: id=$id client=127.0.0.1:$lport duration_ns="* ]] ||
-    { echo "conn_close: want id=$id client=127.0.0.1:$lport"; return 1; }
+  peer_of 127.0.0.1:$port; endpoint "$REPLY" "$lport"; peer=$REPLY
+  [[ ${open[0]} == *"conn_open: id=$id client=$peer refused=0" ]] ||
+    { echo "conn_open: want id=$id client=$peer refused=0"; return 1; }
+  [[ ${close[0]} == *"conn_close: id=$id client=$peer duration_ns="* ]] ||
+    { echo "conn_close: want id=$id client=$peer"; return 1; }
   trace_field "${close[0]}" duration_ns
   [ "$REPLY" -ge 300000000 ] || { echo "duration_ns $REPLY < 300 ms"; return 1; }
 }
 
 # request_event_fields ADDR FILE: a GET of FILE (under the root) with a known user agent
 # (with quotes, which the event escapes) and referer gives one request event whose fields
-# are what curl saw: client port, status, bytes (head + body), body bytes, version, and a
-# wall time within the request's second(s).
+# are what curl saw: client address (peer_of ADDR) and port, status, bytes (head + body),
+# body bytes, version, and a wall time within the request's second(s).
 request_event_fields() {
-  local addr=$1 file=$2 d t0 t1 out lport hsize dsize code line
+  local addr=$1 file=$2 d t0 t1 out lport hsize dsize code line peer
   trace_instance ktcp-request khttpd_rs || return 1; d=$REPLY
   t0=${EPOCHREALTIME%.*}
   out=$(curl -s -o /dev/null -A "ktcp \"test\" 'q'" -e http://ref/ -w '%{local_port} %{size_header} %{size_download} %{http_code}' "http://$addr/$file?q=1") || return 1
@@ -79,7 +90,10 @@ request_event_fields() {
   printf '%s\n' "${LINES[@]}"
   [ ${#LINES[@]} = 1 ] || { echo "${#LINES[@]} request events, want 1"; return 1; }
   line=${LINES[0]}
-  local want="request: client=127.0.0.1:$lport time=* method=GET target='/$file?q=1' version=11 status=$code bytes=$((hsize + dsize)) body_bytes=$dsize duration_ns=* referer='http://ref/' user_agent='ktcp \\\\x22test\\\\x22 \\\\x27q\\\\x27'"
+  peer_of "$addr"; endpoint "$REPLY" "$lport"
+  # The line is matched as a pattern (for its `*`s): the brackets of an IPv6 peer escaped.
+  peer=${REPLY//\[/\\[}; peer=${peer//]/\\]}
+  local want="request: client=$peer time=* method=GET target='/$file?q=1' version=11 status=$code bytes=$((hsize + dsize)) body_bytes=$dsize duration_ns=* referer='http://ref/' user_agent='ktcp \\\\x22test\\\\x22 \\\\x27q\\\\x27'"
   # shellcheck disable=SC2053
   [[ $line == *$want ]] || { echo "want: $want"; return 1; }
   trace_field "$line" time
@@ -89,10 +103,9 @@ request_event_fields() {
 }
 
 # access_log_lines ADDR FILE: ktcp-access-log, live, prints three known requests (a GET, a
-# 404, a HEAD) line by line in nginx's combined format; --json on the same events (saved
-# with the tool's --input) gives the same fields.
+# 404, a HEAD) line by line in nginx's combined format, from the client's address (peer_of).
 access_log_lines() {
-  local addr=$1 file=$2 pid i t0 t1 out sizes=() codes=() got=() want=() line stamp
+  local addr=$1 file=$2 pid i t0 t1 out sizes=() codes=() got=() want=() line stamp peer
   t0=${EPOCHREALTIME%.*}
   "$BIN/ktcp-access-log" --count 3 >$TMPD/access.log 2>$TMPD/access.err &
   pid=$!
@@ -113,9 +126,10 @@ access_log_lines() {
   mapfile -t got <$TMPD/access.log
   i=0
   while read -r s c; do sizes[i]=$s; codes[i]=$c; i=$((i + 1)); done <<<"$out"
-  want=("127.0.0.1 - - [T] \"GET /$file HTTP/1.1\" ${codes[0]} ${sizes[0]} \"http://ref/\" \"ktcp-log 'x'\""
-        "127.0.0.1 - - [T] \"GET /missing-$file HTTP/1.1\" ${codes[1]} ${sizes[1]} \"-\" \"ktcp-log\""
-        "127.0.0.1 - - [T] \"HEAD /$file HTTP/1.1\" ${codes[2]} 0 \"-\" \"ktcp-log\"")
+  peer_of "$addr"; peer=$REPLY
+  want=("$peer - - [T] \"GET /$file HTTP/1.1\" ${codes[0]} ${sizes[0]} \"http://ref/\" \"ktcp-log 'x'\""
+        "$peer - - [T] \"GET /missing-$file HTTP/1.1\" ${codes[1]} ${sizes[1]} \"-\" \"ktcp-log\""
+        "$peer - - [T] \"HEAD /$file HTTP/1.1\" ${codes[2]} 0 \"-\" \"ktcp-log\"")
   printf 'got:  %s\n' "${got[@]}"
   [ "${codes[*]}" = "200 404 200" ] || { echo "curl got ${codes[*]}"; return 1; }
   [ ${#got[@]} = 3 ] || { echo "${#got[@]} lines, want 3"; return 1; }
@@ -130,7 +144,7 @@ access_log_lines() {
 }
 
 # access_log_json ADDR FILE: --json from saved trace output (--input) has the fields of the
-# request, the escaped user agent given back as it was sent.
+# request (the client's address: peer_of ADDR), the escaped user agent given back as sent.
 access_log_json() {
   local addr=$1 file=$2 d out
   trace_instance ktcp-json khttpd_rs || return 1; d=$REPLY
@@ -140,15 +154,16 @@ access_log_json() {
   rmdir "$d"
   "$BIN/ktcp-access-log" --json --input $TMPD/json.trace >$TMPD/json.log || return 1
   cat $TMPD/json.log
-  python3 -c "$JSON_CHECK" "$file" $out <$TMPD/json.log
+  peer_of "$addr"
+  python3 -c "$JSON_CHECK" "$file" $out "$REPLY" <$TMPD/json.log
 }
 JSON_CHECK='
 import json, sys
-file, size, port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+file, size, port, peer = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 lines = sys.stdin.read().splitlines()
 assert len(lines) == 1, f"{len(lines)} lines"
 j = json.loads(lines[0])
-want = {"remote_addr": "127.0.0.1", "remote_port": port, "method": "GET", "target": "/" + file,
+want = {"remote_addr": peer, "remote_port": port, "method": "GET", "target": "/" + file,
         "request": f"GET /{file} HTTP/1.1", "status": 200, "body_bytes_sent": size,
         "http_user_agent": "ktcp \"json\"", "http_referer": ""}
 bad = {k: (j.get(k), v) for k, v in want.items() if j.get(k) != v}

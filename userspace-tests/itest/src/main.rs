@@ -23,6 +23,7 @@ mod prng;
 mod report;
 mod storm;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -40,8 +41,8 @@ const USAGE: &str = "usage:
   itest hardening mkroot DIR | GROUP --addr A ...  (groups and options: hardening/mod.rs)
   itest lockd   FILE  (the lanes' lock for shell scripts: requests shared|exclusive|release
                 on stdin, answers locked|released on stdout)
-suite options: --filter S (only names containing S), --skip S1,S2 (leave out names containing
-any), --jobs N (tests at once, default 1), --list (print the names only), --no-long (leave out
+suite options: --filter S1,S2 (only names containing any), --skip S1,S2 (leave out names
+containing any), --jobs N (tests at once, default 1), --list (print the names only), --no-long (leave out
 the tests that take 9 s or more in the debug guest, each named on a MOVED line: make soak runs
 them)";
 
@@ -54,6 +55,16 @@ fn main() -> ExitCode {
             eprintln!("itest: {e}\n{USAGE}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// The suite's name in its PLAN/PASS/FAIL lines: `-ipv6` appended over IPv6, so that a run of
+/// a suite on `[::1]` is told apart from its run on 127.0.0.1.
+fn suite_name(suite: &str, addr: SocketAddr) -> String {
+    if addr.is_ipv6() {
+        format!("{suite}-ipv6")
+    } else {
+        suite.to_string()
     }
 }
 
@@ -76,7 +87,8 @@ fn dispatch(raw: &[String]) -> Result<i32, String> {
         "kecho" => {
             let a = Args::parse(rest, &["addr", "filter", "skip", "jobs"], &suite_flags)?;
             let ctx = kecho::Echo { addr: a.addr()? };
-            Ok(run_suite("kecho", ctx, kecho::suite(), &selection(&a)?))
+            let name = suite_name("kecho", ctx.addr);
+            Ok(run_suite(&name, ctx, kecho::suite(), &selection(&a)?))
         }
         "khttpd" => {
             let valued = [
@@ -102,7 +114,8 @@ fn dispatch(raw: &[String]) -> Result<i32, String> {
                     .transpose()?,
             };
             let tests = khttpd::suite(&ctx);
-            Ok(run_suite("khttpd", ctx, tests, &selection(&a)?))
+            let name = suite_name("khttpd", ctx.addr);
+            Ok(run_suite(&name, ctx, tests, &selection(&a)?))
         }
         "hello" => {
             let a = Args::parse(rest, &["addr", "filter", "skip", "jobs"], &suite_flags)?;
@@ -112,7 +125,8 @@ fn dispatch(raw: &[String]) -> Result<i32, String> {
                 header_timeout: None,
                 keepalive_timeout: None,
             };
-            Ok(run_suite("hello", ctx, hello::suite(), &selection(&a)?))
+            let name = suite_name("hello", ctx.addr);
+            Ok(run_suite(&name, ctx, hello::suite(), &selection(&a)?))
         }
         "mkroot" => {
             let a = Args::parse(rest, &["outside", "big-mib"], &[])?;
@@ -186,5 +200,19 @@ fn dispatch(raw: &[String]) -> Result<i32, String> {
             Ok(0)
         }
         other => Err(format!("unknown subcommand {other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suite_names_tell_ipv6_runs_apart() {
+        assert_eq!(suite_name("kecho", "127.0.0.1:1".parse().unwrap()), "kecho");
+        assert_eq!(
+            suite_name("khttpd", "[::1]:1".parse().unwrap()),
+            "khttpd-ipv6"
+        );
     }
 }

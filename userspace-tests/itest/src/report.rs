@@ -61,7 +61,7 @@ pub fn test<C>(
 
 /// Which tests to run, how many at once, and whether to only list them.
 pub struct Selection {
-    /// Only tests whose full name contains this.
+    /// Only tests whose full name contains this, or (comma-separated) any of these.
     pub filter: Option<String>,
     /// Leaves out tests whose full name contains any of these.
     pub skip: Vec<String>,
@@ -87,7 +87,9 @@ impl Default for Selection {
 
 impl Selection {
     fn wants(&self, name: &str) -> bool {
-        self.filter.as_deref().is_none_or(|f| name.contains(f))
+        self.filter
+            .as_deref()
+            .is_none_or(|f| f.split(',').any(|f| name.contains(f)))
             && !self.skip.iter().any(|s| name.contains(s.as_str()))
     }
 }
@@ -372,6 +374,17 @@ mod tests {
         let mut tests = suite();
         tests[1].long = true;
         assert_eq!(run_suite("t", (), tests, &Selection::default()), 1);
+    }
+
+    #[test]
+    fn filter_takes_alternatives() {
+        let sel = Selection {
+            filter: Some("t/ok,t/hangs".into()),
+            ..Selection::default()
+        };
+        assert!(sel.wants("t/ok") && sel.wants("t/hangs") && !sel.wants("t/fails"));
+        // The hanging test is in: the run fails on its timeout.
+        assert_eq!(run_suite("t", (), suite(), &sel), 1);
     }
 
     #[test]
