@@ -85,6 +85,11 @@ pub(crate) trait Session: Sized + Send + 'static {
 
     /// Housekeeping of the shared state, from the accept thread every sweep (500 ms).
     fn sweep_shared(_shared: &Self::Shared) {}
+
+    /// The HTTPS counters, for a protocol served over TLS too (`tls_port`); `None` otherwise.
+    fn tls_counters(_shared: &Self::Shared) -> Option<&crate::tls::TlsCounters> {
+        None
+    }
 }
 
 /// Connection counters; `accepted == closed + active` at every quiescent point.

@@ -29,6 +29,7 @@
 #include <linux/uio.h>
 #include <linux/wait.h>
 #include <net/net_namespace.h>
+#include <net/handshake.h>
 #include <net/sock.h>
 
 #include "helpers.h"
@@ -152,6 +153,79 @@ ssize_t ktcp_splice_to_socket(struct file *in, loff_t *pos, struct socket *sock,
 void ktcp_sock_set_reuseaddr(struct socket *sock)
 {
 	sock_set_reuseaddr(sock->sk);
+}
+
+/* Releases a socket, through its file when it has one (sock_alloc_file gave it one). */
+void ktcp_sock_release(struct socket *sock)
+{
+	if (sock->file)
+		fput(sock->file);
+	else
+		sock_release(sock);
+}
+
+/*
+ * Gives @sock a file (net/handshake installs it in the agent's fd table). On failure the
+ * socket is released (sock_alloc_file does it) and a negative errno returned.
+ */
+int ktcp_sock_alloc_file(struct socket *sock)
+{
+	struct file *file = sock_alloc_file(sock, O_CLOEXEC, NULL);
+
+	return IS_ERR(file) ? PTR_ERR(file) : 0;
+}
+
+/* A reference to @sock's struct sock, which outlives the socket until ktcp_sock_put(). */
+struct sock *ktcp_sock_get(struct socket *sock)
+{
+	sock_hold(sock->sk);
+	return sock->sk;
+}
+
+void ktcp_sock_put(struct sock *sk)
+{
+	sock_put(sk);
+}
+
+/*
+ * Asks the user-space agent (net/handshake, handler class tlshd) for a TLS server handshake on
+ * @sock, which must have a file. @done(@data, status, peer) runs once, in the agent's context,
+ * unless ktcp_tls_cancel() returns true first. The agent uses its own certificate.
+ */
+int ktcp_tls_server_hello(struct socket *sock, unsigned int timeout_ms, ktcp_tls_done_t done,
+			  void *data)
+{
+#if IS_ENABLED(CONFIG_NET_HANDSHAKE)
+	struct tls_handshake_args args = {
+		.ta_sock = sock,
+		.ta_done = done,
+		.ta_data = data,
+		.ta_timeout_ms = timeout_ms,
+		.ta_keyring = TLS_NO_KEYRING,
+		.ta_my_cert = TLS_NO_CERT,
+		.ta_my_privkey = TLS_NO_PRIVKEY,
+	};
+
+	return tls_server_hello_x509(&args, GFP_KERNEL);
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
+/* Whether this kernel has the handshake upcall (CONFIG_NET_HANDSHAKE) and kTLS. */
+bool ktcp_tls_available(void)
+{
+	return IS_ENABLED(CONFIG_NET_HANDSHAKE) && IS_ENABLED(CONFIG_TLS);
+}
+
+/* Cancels @sk's pending handshake: true if it was pending (its done will not run). */
+bool ktcp_tls_cancel(struct sock *sk)
+{
+#if IS_ENABLED(CONFIG_NET_HANDSHAKE)
+	return tls_handshake_cancel(sk);
+#else
+	return false;
+#endif
 }
 
 /*

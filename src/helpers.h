@@ -28,6 +28,17 @@ int ktcp_format_addr(const struct sockaddr_storage *ss, char *buf, size_t len);
 void ktcp_sock_set_rcvtimeo(struct socket *sock, long timeo);
 int ktcp_sock_set_defer_accept(struct socket *sock, int secs);
 void ktcp_init_wait_entry(struct wait_queue_entry *entry, wait_queue_func_t func);
+void ktcp_sock_release(struct socket *sock);
+int ktcp_sock_alloc_file(struct socket *sock);
+struct sock *ktcp_sock_get(struct socket *sock);
+void ktcp_sock_put(struct sock *sk);
+
+/* TLS: the server handshake through net/handshake (the user-space agent), then kTLS. */
+typedef void (*ktcp_tls_done_t)(void *data, int status, s32 peerid);
+int ktcp_tls_server_hello(struct socket *sock, unsigned int timeout_ms, ktcp_tls_done_t done,
+			  void *data);
+bool ktcp_tls_cancel(struct sock *sk);
+bool ktcp_tls_available(void);
 ssize_t ktcp_splice_to_socket(struct file *in, loff_t *pos, struct socket *sock, size_t len,
 			      bool more, bool *full);
 

@@ -16,7 +16,7 @@ pub(crate) struct KtcpText {
 }
 
 /// Fields of [`RawParams`] (`KTCP_PARAMS_FIELDS` in `params.h`).
-pub(crate) const PARAMS_FIELDS: usize = 14;
+pub(crate) const PARAMS_FIELDS: usize = 16;
 
 /// `struct ktcp_params` of `params.h`, filled by the module's C shim.
 #[repr(C)]
@@ -35,6 +35,8 @@ pub(crate) struct RawParams {
     pub(crate) buffer_mib: c_int,
     pub(crate) defer_accept: c_int,
     pub(crate) bind: *const c_char,
+    pub(crate) tls_port: c_int,
+    pub(crate) handshake_timeout: c_int,
 }
 
 /// `struct ktcp_live` of `params.h`: where the run-time writable parameters live.
@@ -82,6 +84,18 @@ extern "C" {
     ) -> c_int;
     pub(crate) fn ktcp_sock_set_rcvtimeo(sock: *mut bindings::socket, timeo: c_long);
     pub(crate) fn ktcp_sock_set_defer_accept(sock: *mut bindings::socket, secs: c_int) -> c_int;
+    pub(crate) fn ktcp_sock_release(sock: *mut bindings::socket);
+    pub(crate) fn ktcp_sock_alloc_file(sock: *mut bindings::socket) -> c_int;
+    pub(crate) fn ktcp_sock_get(sock: *mut bindings::socket) -> *mut bindings::sock;
+    pub(crate) fn ktcp_sock_put(sk: *mut bindings::sock);
+    pub(crate) fn ktcp_tls_server_hello(
+        sock: *mut bindings::socket,
+        timeout_ms: c_uint,
+        done: Option<unsafe extern "C" fn(*mut core::ffi::c_void, c_int, i32)>,
+        data: *mut core::ffi::c_void,
+    ) -> c_int;
+    pub(crate) fn ktcp_tls_cancel(sk: *mut bindings::sock) -> bool;
+    pub(crate) fn ktcp_tls_available() -> bool;
     pub(crate) fn ktcp_init_wait_entry(
         entry: *mut bindings::wait_queue_entry,
         func: bindings::wait_queue_func_t,

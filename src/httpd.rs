@@ -26,6 +26,7 @@ use crate::{
     },
     respond::{self, Docroot, NAME_CAP},
     send_queue::{Flushed, Moved, SendQueue, SEND_BUF_CAP},
+    tls::TlsCounters,
 };
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{c_str, prelude::*, str::CStr, sync::Arc};
@@ -96,6 +97,8 @@ pub(crate) struct HttpShared {
     /// Buffers of connections that went idle, for the next busy one.
     pool: Arc<Pool<KBox<ConnBuffers>>>,
     counters: HttpCounters,
+    /// The HTTPS counters, when there is an HTTPS listener (`tls_port`).
+    tls: Option<TlsCounters>,
 }
 
 impl HttpShared {
@@ -105,6 +108,7 @@ impl HttpShared {
         keepalive: Tunable,
         header: Tunable,
         budget: Arc<BufferBudget>,
+        tls: bool,
     ) -> Result<Self> {
         Ok(Self {
             docroot,
@@ -113,6 +117,7 @@ impl HttpShared {
             budget,
             pool: Pool::new(POOL_BUFFERS)?,
             counters: HttpCounters::default(),
+            tls: tls.then(TlsCounters::default),
         })
     }
 
@@ -533,5 +538,15 @@ impl Session for Http {
             add(c_str!("file_cache_misses"), &docroot.cache.misses);
         }
         add(c_str!("errors"), &c.errors);
+        if let Some(t) = &shared.tls {
+            add(c_str!("tls_handshakes"), &t.handshakes);
+            add(c_str!("tls_failed"), &t.failed);
+            add(c_str!("tls_timeouts"), &t.timeouts);
+            add(c_str!("tls_refused"), &t.refused);
+        }
+    }
+
+    fn tls_counters(shared: &HttpShared) -> Option<&TlsCounters> {
+        shared.tls.as_ref()
     }
 }

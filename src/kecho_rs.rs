@@ -13,6 +13,7 @@ mod clock;
 mod conn;
 mod debugfs;
 mod echo;
+mod handshake;
 mod helpers;
 mod latency;
 mod net;
@@ -26,6 +27,7 @@ mod queue;
 mod server;
 mod stats;
 mod thread;
+mod tls;
 mod trace;
 
 use echo::{Echo, EchoShared};

@@ -16,6 +16,7 @@ void ktcp_params_get(struct ktcp_params *p)
 {
 	ktcp_server_params_get(p);
 	p->idle_timeout = idle_timeout;
+	p->handshake_timeout = 10;
 }
 
 void ktcp_live_params(struct ktcp_live *l)

@@ -5,7 +5,8 @@
 //! Same shape as kecho_rs (accept kthread, readiness-driven work items); the protocol lives
 //! in `proto/` (plain Rust, host-tested) and `respond.rs`. Parameters: `port`, `backlog`,
 //! `bench`, `max_connections`, `root`, `keepalive_timeout`, `header_timeout`, `uid`, `gid`,
-//! `dotfiles`, `buffer_mib`, `defer_accept`, `max_age`; counters in
+//! `dotfiles`, `buffer_mib`, `defer_accept`, `max_age`, `bind`, `tls_port`,
+//! `handshake_timeout`; counters in
 //! `/sys/kernel/debug/khttpd_rs/`.
 
 use kernel::{c_str, prelude::*, str::CStr};
@@ -16,6 +17,7 @@ mod conn;
 mod debugfs;
 mod file_cache;
 mod fs;
+mod handshake;
 mod helpers;
 mod http_trace;
 mod httpd;
@@ -32,6 +34,7 @@ mod send_queue;
 mod server;
 mod stats;
 mod thread;
+mod tls;
 mod trace;
 
 use budget::BufferBudget;
@@ -86,6 +89,7 @@ impl kernel::Module for KhttpdRs {
         let mut config = params.server_config(c_str!("khttpd_rs"))?;
         let raw = params.raw();
         config.defer_accept_s = in_range("defer_accept", raw.defer_accept, 0, 60)? as u32;
+        config.tls = params.tls_config(&config)?;
         let keepalive_s = in_range("keepalive_timeout", raw.keepalive_timeout, 0, 3600)? as u32;
         let header_s = in_range("header_timeout", raw.header_timeout, 0, 3600)? as u32;
         let buffer_mib = in_range("buffer_mib", raw.buffer_mib, 1, 65536)? as usize;
@@ -102,8 +106,16 @@ impl kernel::Module for KhttpdRs {
             live.keepalive_timeout.ok_or(EINVAL)?,
             live.header_timeout.ok_or(EINVAL)?,
             budget,
+            config.tls.is_some(),
         )?;
         let server = Server::start(&config, shared)?;
+        if let Some(tls) = &config.tls {
+            pr_info!(
+                "HTTPS on {} (handshakes by the TLS agent, at most {} ms each)\n",
+                tls.addr,
+                tls.timeout_ms
+            );
+        }
         pr_info!(
             "listening on {} ({}, keepalive {} s, header {} s, {} MiB of buffers, {} workqueue)\n",
             config.addr,

@@ -42,6 +42,14 @@ static int defer_accept;
 module_param(defer_accept, int, 0444);
 MODULE_PARM_DESC(defer_accept, "seconds the kernel holds a new connection until its first bytes arrive (TCP_DEFER_ACCEPT), 0-60 (default 0: off)");
 
+static int tls_port;
+module_param(tls_port, int, 0444);
+MODULE_PARM_DESC(tls_port, "HTTPS port, 1-65535, on the bind address (default 0: no HTTPS); needs the TLS agent (ktcp-tls-agent) running");
+
+static int handshake_timeout = 10;
+module_param(handshake_timeout, int, 0444);
+MODULE_PARM_DESC(handshake_timeout, "seconds a TLS handshake may take, 1-600 (default 10)");
+
 void ktcp_params_get(struct ktcp_params *p)
 {
 	ktcp_server_params_get(p);
@@ -53,6 +61,8 @@ void ktcp_params_get(struct ktcp_params *p)
 	p->dotfiles = dotfiles;
 	p->buffer_mib = buffer_mib;
 	p->defer_accept = defer_accept;
+	p->tls_port = tls_port;
+	p->handshake_timeout = handshake_timeout;
 }
 
 void ktcp_live_params(struct ktcp_live *l)

@@ -7,9 +7,9 @@
 //! socket `unsafe` lives in this file.
 
 use crate::helpers::{
-    ktcp_format_addr, ktcp_init_net, ktcp_init_wait_entry, ktcp_parse_addr,
-    ktcp_sock_set_defer_accept, ktcp_sock_set_nodelay, ktcp_sock_set_rcvtimeo,
-    ktcp_sock_set_reuseaddr, ktcp_sock_set_v6only,
+    ktcp_format_addr, ktcp_init_net, ktcp_init_wait_entry, ktcp_parse_addr, ktcp_sock_alloc_file,
+    ktcp_sock_get, ktcp_sock_put, ktcp_sock_release, ktcp_sock_set_defer_accept,
+    ktcp_sock_set_nodelay, ktcp_sock_set_rcvtimeo, ktcp_sock_set_reuseaddr, ktcp_sock_set_v6only,
 };
 use core::{
     ffi::{c_int, c_uint, c_void},
@@ -83,7 +83,7 @@ impl core::fmt::Display for ListenAddr {
 /// # Invariants
 ///
 /// `ptr` points at a socket created by `sock_create_kern` or `kernel_accept` that nobody else
-/// releases.
+/// releases (once it has a file, [`Stream::alloc_file`], the file owns it and `fput` frees it).
 struct OwnedSocket {
     ptr: NonNull<bindings::socket>,
 }
@@ -109,8 +109,9 @@ impl OwnedSocket {
 
 impl Drop for OwnedSocket {
     fn drop(&mut self) {
-        // SAFETY: by the type invariant we own the socket and release it exactly once.
-        unsafe { bindings::sock_release(self.as_ptr()) };
+        // SAFETY: by the type invariant we own the socket (or its file) and release it exactly
+        // once.
+        unsafe { ktcp_sock_release(self.as_ptr()) };
     }
 }
 
@@ -279,6 +280,32 @@ impl Stream {
         self.sock.shutdown(bindings::sock_shutdown_cmd_SHUT_RDWR);
     }
 
+    /// Gives the socket a file (which net/handshake needs to pass it to the TLS agent); the
+    /// file owns the socket from then on. On failure the socket is already released.
+    #[allow(dead_code)] // Used by khttpd_rs only.
+    pub(crate) fn alloc_file(self) -> Result<Self> {
+        let sock = self.sock.as_ptr();
+        // SAFETY: the socket is valid and has no file yet (only this function gives one, and
+        // it consumes the stream on failure).
+        let ret = unsafe { ktcp_sock_alloc_file(sock) };
+        if ret < 0 {
+            // `sock_alloc_file` released the socket: it must not be released again.
+            core::mem::forget(self);
+            return Err(Error::from_errno(ret));
+        }
+        Ok(self)
+    }
+
+    /// A reference to the socket's `struct sock`, valid even after the stream is dropped.
+    #[allow(dead_code)] // Used by khttpd_rs only.
+    pub(crate) fn sock_ref(&self) -> SockRef {
+        // SAFETY: the socket is valid and so is its `sk`; the reference taken is put in
+        // `SockRef`'s drop.
+        let sk = unsafe { ktcp_sock_get(self.sock.as_ptr()) };
+        // INVARIANT: `ktcp_sock_get` took a reference on a non-null `sk`.
+        SockRef { sk }
+    }
+
     /// Shuts the sending side down: the peer sees EOF after what was queued, and we can still
     /// read what it sends (a lingering close).
     pub(crate) fn shutdown_write(&self) {
@@ -291,6 +318,36 @@ impl Stream {
     fn wait_head(&self) -> *mut bindings::wait_queue_head {
         // SAFETY: the socket is valid; `wq` is embedded in `struct socket` and lives as long.
         unsafe { core::ptr::addr_of_mut!((*self.sock.as_ptr()).wq.wait) }
+    }
+}
+
+/// A counted reference to a `struct sock`: its memory stays valid while this lives, whatever
+/// happens to the socket.
+///
+/// # Invariants
+///
+/// `sk` is a `struct sock` on which this holds one reference (`sock_hold`).
+pub(crate) struct SockRef {
+    sk: *mut bindings::sock,
+}
+
+// SAFETY: a reference on a `struct sock` may be dropped from any thread.
+unsafe impl Send for SockRef {}
+// SAFETY: `&SockRef` only hands out the pointer; the functions given it do their own locking.
+unsafe impl Sync for SockRef {}
+
+impl SockRef {
+    /// The `struct sock`, valid while `self` lives.
+    #[allow(dead_code)] // Used by khttpd_rs only.
+    pub(crate) fn as_ptr(&self) -> *mut bindings::sock {
+        self.sk
+    }
+}
+
+impl Drop for SockRef {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant this holds one reference, put exactly once here.
+        unsafe { ktcp_sock_put(self.sk) };
     }
 }
 

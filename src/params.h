@@ -34,6 +34,9 @@ struct ktcp_params {
 	int defer_accept;
 	/* Both modules: the address to listen on. */
 	const char *bind;
+	/* khttpd_rs: HTTPS. */
+	int tls_port;
+	int handshake_timeout;
 };
 
 /* Fills @p with the values given at insmod (defaults for what the module does not have). */
@@ -97,7 +100,7 @@ static inline int ktcp_param_get_range(char *buf, const struct kernel_param *kp)
 /* The offset of every field of struct ktcp_params in declaration order, then its size. */
 const size_t *ktcp_params_layout(void);
 
-#define KTCP_PARAMS_FIELDS 14
+#define KTCP_PARAMS_FIELDS 16
 
 /* The parameters every ktcp-rs server has; @refusal says what happens past max_connections. */
 #define KTCP_SERVER_PARAMS(default_port, refusal)                                           \
@@ -134,6 +137,8 @@ const size_t *ktcp_params_layout(void);
 			offsetof(struct ktcp_params, buffer_mib),                           \
 			offsetof(struct ktcp_params, defer_accept),                         \
 			offsetof(struct ktcp_params, bind),                                 \
+			offsetof(struct ktcp_params, tls_port),                             \
+			offsetof(struct ktcp_params, handshake_timeout),                    \
 			sizeof(struct ktcp_params),                                         \
 		};                                                                          \
 		return layout;                                                              \

@@ -5,6 +5,7 @@
 use crate::helpers::{self, RawLive, RawParams, PARAMS_FIELDS};
 use crate::net::ListenAddr;
 use crate::server::Config;
+use crate::tls::TlsConfig;
 use core::mem::{offset_of, size_of};
 use kernel::{prelude::*, str::CStr};
 
@@ -31,6 +32,8 @@ impl Params {
             offset_of!(RawParams, buffer_mib),
             offset_of!(RawParams, defer_accept),
             offset_of!(RawParams, bind),
+            offset_of!(RawParams, tls_port),
+            offset_of!(RawParams, handshake_timeout),
             size_of::<RawParams>(),
         ];
         // SAFETY: the shim returns a static array of `KTCP_PARAMS_FIELDS + 1` offsets, and
@@ -56,6 +59,8 @@ impl Params {
             buffer_mib: 0,
             defer_accept: 0,
             bind: core::ptr::null(),
+            tls_port: 0,
+            handshake_timeout: 0,
         };
         // SAFETY: `raw` is a valid `struct ktcp_params` (sizes checked above) for the shim
         // to fill; module parameters are fixed after load (mode 0444).
@@ -84,7 +89,32 @@ impl Params {
                 Live::get()?.max_connections
             },
             defer_accept_s: 0,
+            tls: None,
         })
+    }
+
+    /// The HTTPS listener's settings from `tls_port` (0: none) and `handshake_timeout`, on the
+    /// `bind` address.
+    #[allow(dead_code)] // Used by khttpd_rs only.
+    pub(crate) fn tls_config(&self, config: &Config) -> Result<Option<TlsConfig>> {
+        let raw = &self.raw;
+        let tls_port = in_range("tls_port", raw.tls_port, 0, 65535)? as u16;
+        let secs = in_range("handshake_timeout", raw.handshake_timeout, 1, 600)? as u32;
+        if tls_port == 0 {
+            return Ok(None);
+        }
+        if !crate::handshake::available() {
+            pr_err!("tls_port={}: this kernel has no TLS handshake upcall (CONFIG_NET_HANDSHAKE, CONFIG_TLS)\n", tls_port);
+            return Err(Error::from_errno(-(kernel::bindings::EOPNOTSUPP as i32)));
+        }
+        if tls_port == config.addr.port() {
+            pr_err!("invalid tls_port={}: the same as port\n", tls_port);
+            return Err(EINVAL);
+        }
+        Ok(Some(TlsConfig {
+            addr: ListenAddr::parse(str_param(raw.bind), tls_port)?,
+            timeout_ms: secs * 1000,
+        }))
     }
 
     /// The raw values, for the module's own parameters (checked with [`in_range`]).

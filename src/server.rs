@@ -15,6 +15,7 @@ use crate::{
     queue::OwnedQueue,
     stats::StatsDir,
     thread::{KThread, ThreadContext, ThreadMain},
+    tls::{self, TlsAcceptor, TlsConfig},
 };
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use kernel::{bindings, prelude::*, str::CStr, sync::Arc};
@@ -41,6 +42,8 @@ pub(crate) struct Config {
     /// Seconds a new connection waits in the kernel for its first bytes before it is
     /// accepted (`TCP_DEFER_ACCEPT`; 0: accepted at once).
     pub(crate) defer_accept_s: u32,
+    /// The HTTPS listener, if any (`tls_port`).
+    pub(crate) tls: Option<TlsConfig>,
 }
 
 /// A running server; dropping it stops it.
@@ -52,6 +55,7 @@ pub(crate) struct Config {
 pub(crate) struct Server<S: Session> {
     _stats: StatsDir<S>,
     _acceptor: Acceptor<S>,
+    _tls: Option<TlsAcceptor<S>>,
     _connections: Connections<S>,
     _queue: QueueShutdown,
     report: UnloadReport<S>,
@@ -88,6 +92,20 @@ impl<S: Session> Server<S> {
                 pr_err!("cannot listen on {}: error {}\n", config.addr, e.to_errno());
             }
         })?;
+        let tls_listener = match &config.tls {
+            Some(tls) => Some(
+                Listener::bind(&tls.addr, config.backlog, tls::accept_timeout(), 0).inspect_err(
+                    |e| {
+                        pr_err!(
+                            "cannot listen on {} (tls_port): error {}\n",
+                            tls.addr,
+                            e.to_errno()
+                        )
+                    },
+                )?,
+            ),
+            None => None,
+        };
         let listener = Arc::new(listener, GFP_KERNEL)?;
         let accept = AcceptLoop {
             listener: listener.clone(),
@@ -96,19 +114,29 @@ impl<S: Session> Server<S> {
         // Spawning is the last step that can fail: once the thread runs, connections may be
         // admitted, and only a `Server`'s teardown closes them.
         let thread = KThread::spawn(config.name, accept)?;
-        Ok(Self {
+        let mut server = Self {
             _stats: StatsDir::new(config.name, core.clone()),
             _acceptor: Acceptor {
                 _thread: thread,
                 listener,
             },
+            _tls: None,
             _connections: Connections {
                 core: core.clone(),
                 teardown: teardown.clone(),
             },
             _queue: QueueShutdown { queue },
-            report: UnloadReport { core, teardown },
-        })
+            report: UnloadReport {
+                core: core.clone(),
+                teardown,
+            },
+        };
+        // The HTTPS thread last: if it cannot start, `server` drops and its teardown closes
+        // what the HTTP thread admitted meanwhile.
+        if let (Some(tls), Some(listener)) = (&config.tls, tls_listener) {
+            server._tls = Some(TlsAcceptor::start(tls, listener, core)?);
+        }
+        Ok(server)
     }
 }
 
