@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `ktcp-tls-agent`: the user-space TLS handshake agent for khttpd_rs. Linux's
+//! `net/handshake` upcall hands the agent a kernel socket (generic netlink family
+//! `handshake`, group `tlshd`); the agent runs the TLS 1.3 server handshake on it with
+//! rustls, programs kTLS with the session keys, and hands the socket back (DONE).
+//!
+//! [`codec`] makes and reads the netlink bytes.
+
+pub mod codec;
