@@ -5,6 +5,14 @@
 //! `handshake`, group `tlshd`); the agent runs the TLS 1.3 server handshake on it with
 //! rustls, programs kTLS with the session keys, and hands the socket back (DONE).
 //!
-//! [`codec`] makes and reads the netlink bytes.
+//! Layers, top to bottom: [`job`] (one request) -> [`handshake`] (rustls over [`record`]
+//! I/O) -> [`ktls`] (crypto_info, installer) -> [`sys`] (every `unsafe`). [`codec`] makes
+//! and reads the netlink bytes; [`config`] loads the TOML file, certificate and key.
 
 pub mod codec;
+pub mod config;
+pub mod handshake;
+pub mod job;
+pub mod ktls;
+pub mod record;
+pub mod sys;

@@ -4,6 +4,7 @@
 //! panics; well-formed messages with random contents decode to exactly those contents.
 
 use ktcp_tls_agent::codec::{self, DoneRequest, Message, RawAttr, Received};
+use ktcp_tls_agent::record;
 use proptest::prelude::*;
 
 const FAMILY: u16 = 0x1c;
@@ -158,5 +159,13 @@ proptest! {
             matches!(decoded[0], Ok(Received { seq: s, message: Message::Other { cmd: Some(3), .. } }) if s == seq),
             "{:?}", decoded[0]
         );
+    }
+
+    #[test]
+    fn record_headers_never_panic_and_bound_the_length(header in any::<[u8; 5]>()) {
+        if let Ok(len) = record::parse_header(&header) {
+            prop_assert!(len <= record::MAX_RECORD_PAYLOAD);
+            prop_assert!((20..=23).contains(&header[0]));
+        }
     }
 }
