@@ -40,9 +40,12 @@ pub struct Deadline(Instant);
 impl Deadline {
     pub fn after(timeout: Duration) -> Deadline {
         let now = Instant::now();
+        // A timeout past what Instant can hold (u32 milliseconds never is) becomes a day.
+        let day = Duration::from_secs(86_400);
         Deadline(
             now.checked_add(timeout)
-                .unwrap_or(now + Duration::from_secs(86_400)),
+                .or_else(|| now.checked_add(day))
+                .unwrap_or(now),
         )
     }
 
