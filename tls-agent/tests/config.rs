@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The configuration file and the certificate and key it names.
+//! The configuration file, the certificate and key it names, and the binary's answers to
+//! good and bad ones (`--check-config`: 0/1; daemon start with a bad one: 2, before any
+//! netlink socket is opened).
 
 mod common;
 
 use std::path::Path;
+use std::process::Command;
 
 use common::TestPki;
 use ktcp_tls_agent::config::{self, ConfigError};
@@ -121,4 +124,58 @@ fn key_not_matching_the_certificate_is_refused() {
     let path = write_config(&pki, "cert = \"cert.pem\"\nkey = \"other-key.pem\"\n");
     let message = load_err(&path);
     assert!(message.contains("does not match"), "{message}");
+}
+
+fn agent() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ktcp-tls-agent"))
+}
+
+#[test]
+fn check_config_exits_0_and_describes_a_good_pair() {
+    let pki = TestPki::new();
+    let path = write_config(
+        &pki,
+        "cert = \"cert.pem\"\nkey = \"key.pem\"\nhandshake_threads = 3\n",
+    );
+    let out = agent()
+        .args(["--check-config", "--config"])
+        .arg(&path)
+        .output()
+        .expect("run the agent");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("1 certificate(s)"), "{stdout}");
+    assert!(stdout.contains("handshake_threads = 3"), "{stdout}");
+    assert!(!stdout.contains("PRIVATE KEY"), "{stdout}");
+}
+
+#[test]
+fn check_config_exits_1_on_a_mismatched_key() {
+    let pki = TestPki::new();
+    let other = rcgen::KeyPair::generate().expect("second key");
+    pki.write("other-key.pem", &other.serialize_pem());
+    let path = write_config(&pki, "cert = \"cert.pem\"\nkey = \"other-key.pem\"\n");
+    let out = agent()
+        .args(["--check-config", "--config"])
+        .arg(&path)
+        .output()
+        .expect("run the agent");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not match"));
+}
+
+#[test]
+fn daemon_with_a_bad_config_exits_2_with_a_clear_error() {
+    let pki = TestPki::new();
+    let out = agent()
+        .arg("--config")
+        .arg(pki.path("missing.toml"))
+        .output()
+        .expect("run the agent");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("missing.toml") && stderr.contains("cannot read"),
+        "{stderr}"
+    );
 }
