@@ -30,6 +30,9 @@ pub struct GenlSocket {
     family_id: u16,
     seq: u32,
     buf: Vec<u8>,
+    /// ACCEPT replies that came after their request had given up waiting: each carries a
+    /// socket the kernel installed, so [`GenlSocket::accept`] hands them out first.
+    late_requests: Vec<AcceptReply>,
 }
 
 /// What one ACCEPT brought.
@@ -80,6 +83,7 @@ impl GenlSocket {
             family_id,
             seq: 0,
             buf: Vec::with_capacity(DATAGRAM_MAX),
+            late_requests: Vec::new(),
         })
     }
 
@@ -97,6 +101,10 @@ impl GenlSocket {
             for decoded in codec::decode_datagram(&self.buf, self.family_id) {
                 match decoded {
                     Ok(received) if received.seq == seq => return Ok(Ok(received)),
+                    Ok(Received {
+                        message: Message::Accept(Some(late)),
+                        ..
+                    }) => self.late_requests.push(late),
                     Ok(_) => {}
                     // A garbled answer to this request still ends the wait.
                     Err(err) => return Ok(Err(err)),
@@ -127,6 +135,9 @@ impl GenlSocket {
 
     /// HANDSHAKE_CMD_ACCEPT for the `tlshd` class.
     pub fn accept(&mut self) -> io::Result<Accepted> {
+        if let Some(late) = self.late_requests.pop() {
+            return Ok(Accepted::Request(late));
+        }
         let seq = self.next_seq();
         let request = codec::encode_accept(self.family_id, seq);
         match self.call(seq, &request)? {

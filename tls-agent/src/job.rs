@@ -52,11 +52,10 @@ impl fmt::Display for Outcome {
         match self {
             Outcome::Established(e) => write!(
                 f,
-                "established cipher={} alpn={} sni={} ms={}",
+                "established cipher={} alpn={} sni={}",
                 e.suite,
                 e.alpn.as_deref().unwrap_or("-"),
                 e.server_name.as_deref().unwrap_or("-"),
-                e.elapsed.as_millis()
             ),
             Outcome::Unsupported(why) => write!(f, "unsupported ({why}) status=EOPNOTSUPP"),
             Outcome::Failed(failure) => write!(

@@ -118,6 +118,7 @@ fn worker(shared: &Shared) {
             .sock
             .peer_addr()
             .map_or_else(|_| "-".to_owned(), |addr| addr.to_string());
+        let started = Instant::now();
         let outcome = job::run(
             &job.request,
             &job.sock,
@@ -127,9 +128,12 @@ fn worker(shared: &Shared) {
         let reported = shared.reporter.report(&outcome.done(job.request.sockfd));
         // The agent's copy of the socket goes only now, after DONE.
         drop(job.sock);
+        let ms = started.elapsed().as_millis();
         match reported {
-            Ok(()) => log::info!("handshake peer={peer} {outcome}"),
-            Err(err) => log::error!("handshake peer={peer} {outcome}; DONE not delivered: {err}"),
+            Ok(()) => log::info!("handshake peer={peer} {outcome} ms={ms}"),
+            Err(err) => {
+                log::error!("handshake peer={peer} {outcome} ms={ms}; DONE not delivered: {err}")
+            }
         }
     }
 }
