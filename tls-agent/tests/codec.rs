@@ -196,53 +196,34 @@ fn ready_notification_carries_the_handler_class() {
     ));
 }
 
+/// Spoils one attribute of [`server_hello_x509_attrs`].
+type Garble = fn(&mut Vec<Vec<u8>>);
+
 #[test]
 fn garbled_attributes_after_a_good_sockfd_keep_the_sockfd() {
-    // message-type of 3 bytes instead of 4
-    let mut attrs = server_hello_x509_attrs();
-    attrs[1] = nla(codec::A_ACCEPT_MESSAGE_TYPE, &[2, 0, 0]);
-    let err = decode_one(&accept_reply(&attrs)).expect_err("refused");
-    assert_eq!(err.sockfd, Some(9), "{err}");
-
-    // no auth-mode at all
-    let mut attrs = server_hello_x509_attrs();
-    attrs.remove(4);
-    assert_eq!(
-        decode_one(&accept_reply(&attrs))
-            .expect_err("refused")
-            .sockfd,
-        Some(9)
-    );
-
-    // peername without its NUL
-    let mut attrs = server_hello_x509_attrs();
-    attrs[2] = nla(codec::A_ACCEPT_PEERNAME, b"abcd");
-    assert_eq!(
-        decode_one(&accept_reply(&attrs))
-            .expect_err("refused")
-            .sockfd,
-        Some(9)
-    );
-
-    // a certificate nest without its private key
-    let mut attrs = server_hello_x509_attrs();
-    attrs[5] = nla(codec::A_ACCEPT_CERTIFICATE, &nla_s32(codec::A_X509_CERT, 1));
-    assert_eq!(
-        decode_one(&accept_reply(&attrs))
-            .expect_err("refused")
-            .sockfd,
-        Some(9)
-    );
-
-    // a nest whose inner attribute runs past its end
-    let mut attrs = server_hello_x509_attrs();
-    attrs[5] = nla(codec::A_ACCEPT_CERTIFICATE, &[0x20, 0, 1, 0, 0, 0, 0, 0]);
-    assert_eq!(
-        decode_one(&accept_reply(&attrs))
-            .expect_err("refused")
-            .sockfd,
-        Some(9)
-    );
+    let cases: [(&str, Garble); 5] = [
+        ("message-type of 3 bytes", |a| {
+            a[1] = nla(codec::A_ACCEPT_MESSAGE_TYPE, &[2, 0, 0])
+        }),
+        ("no auth-mode", |a| {
+            a.remove(4);
+        }),
+        ("peername without its NUL", |a| {
+            a[2] = nla(codec::A_ACCEPT_PEERNAME, b"abcd")
+        }),
+        ("certificate without privkey", |a| {
+            a[5] = nla(codec::A_ACCEPT_CERTIFICATE, &nla_s32(codec::A_X509_CERT, 1))
+        }),
+        ("nested attribute past its nest", |a| {
+            a[5] = nla(codec::A_ACCEPT_CERTIFICATE, &[0x20, 0, 1, 0, 0, 0, 0, 0])
+        }),
+    ];
+    for (what, garble) in cases {
+        let mut attrs = server_hello_x509_attrs();
+        garble(&mut attrs);
+        let err = decode_one(&accept_reply(&attrs)).expect_err(what);
+        assert_eq!(err.sockfd, Some(9), "{what}: {err}");
+    }
 }
 
 #[test]

@@ -183,6 +183,17 @@ fn serve_expecting_failure(
     }
 }
 
+/// A handshake that failed with ETIMEDOUT no sooner than `timeout`, and not much later.
+fn assert_timed_out(failure: &Failure, elapsed: Duration, timeout: Duration) {
+    assert!(matches!(failure, Failure::TimedOut), "{failure}");
+    assert_eq!(failure.errno(), libc::ETIMEDOUT as u32);
+    assert!(elapsed >= timeout, "gave up early: {elapsed:?}");
+    assert!(
+        elapsed < timeout + Duration::from_secs(1),
+        "took {elapsed:?}"
+    );
+}
+
 #[test]
 fn plain_http_is_refused_with_eacces_at_once() {
     let (failure, elapsed) = serve_expecting_failure(LONG, |mut tcp| {
@@ -240,13 +251,7 @@ fn truncated_client_hello_then_stall_times_out() {
         tcp.write_all(&hello[..hello.len() - 1]).expect("write");
         common::read_until_close(&mut tcp);
     });
-    assert!(matches!(failure, Failure::TimedOut), "{failure}");
-    assert_eq!(failure.errno(), libc::ETIMEDOUT as u32);
-    assert!(elapsed >= timeout, "gave up early: {elapsed:?}");
-    assert!(
-        elapsed < timeout + Duration::from_secs(1),
-        "took {elapsed:?}"
-    );
+    assert_timed_out(&failure, elapsed, timeout);
 }
 
 #[test]
@@ -255,13 +260,7 @@ fn silent_client_times_out_within_the_timeout() {
     let (failure, elapsed) = serve_expecting_failure(timeout, |mut tcp| {
         common::read_until_close(&mut tcp);
     });
-    assert!(matches!(failure, Failure::TimedOut), "{failure}");
-    assert_eq!(failure.errno(), libc::ETIMEDOUT as u32);
-    assert!(elapsed >= timeout, "gave up early: {elapsed:?}");
-    assert!(
-        elapsed < timeout + Duration::from_secs(1),
-        "took {elapsed:?}"
-    );
+    assert_timed_out(&failure, elapsed, timeout);
 }
 
 #[test]

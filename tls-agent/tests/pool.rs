@@ -57,17 +57,23 @@ fn request(sockfd: i32, timeout_ms: u32) -> AcceptReply {
     }
 }
 
-#[test]
-fn a_stalled_client_does_not_hold_up_the_next_handshake() {
+/// A pool of `threads` serving the test certificate, reporting DONE into a list.
+fn start(threads: usize) -> (TestPki, Arc<Reports>, Pool) {
     let pki = TestPki::new();
     let reports = Arc::new(Reports::default());
     let pool = Pool::start(
-        2,
+        threads,
         pki.server_config(),
         Arc::new(Recorder::default()),
         reports.clone(),
     )
     .expect("pool");
+    (pki, reports, pool)
+}
+
+#[test]
+fn a_stalled_client_does_not_hold_up_the_next_handshake() {
+    let (pki, reports, pool) = start(2);
 
     // Job 1: a client that never speaks (1.5 s timeout).
     let (_silent, stalled) = loopback_pair();
@@ -114,15 +120,7 @@ fn a_stalled_client_does_not_hold_up_the_next_handshake() {
 
 #[test]
 fn finish_gives_running_handshakes_only_the_grace() {
-    let pki = TestPki::new();
-    let reports = Arc::new(Reports::default());
-    let pool = Pool::start(
-        1,
-        pki.server_config(),
-        Arc::new(Recorder::default()),
-        reports.clone(),
-    )
-    .expect("pool");
+    let (_pki, reports, pool) = start(1);
     let (_silent, stalled) = loopback_pair();
     assert!(pool
         .submit(Job {
@@ -142,15 +140,7 @@ fn finish_gives_running_handshakes_only_the_grace() {
 
 #[test]
 fn queued_jobs_still_run_after_finish_is_called() {
-    let pki = TestPki::new();
-    let reports = Arc::new(Reports::default());
-    let pool = Pool::start(
-        1,
-        pki.server_config(),
-        Arc::new(Recorder::default()),
-        reports.clone(),
-    )
-    .expect("pool");
+    let (_pki, reports, pool) = start(1);
     // Two short stalls on one thread: the second waits in the queue.
     let (_a, first) = loopback_pair();
     let (_b, second) = loopback_pair();
