@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::{client_handshake, client_hello_bytes, loopback_pair, NoKtls, Recorder, TestPki};
 use ktcp_tls_agent::handshake::{self, Failure};
-use ktcp_tls_agent::ktls::{Cipher, DirectionKeys};
+use ktcp_tls_agent::ktls::{self, Cipher};
 use ring::aead;
 use rustls::crypto::ring::{cipher_suite, default_provider};
 use rustls::SupportedCipherSuite;
@@ -46,19 +46,35 @@ fn peek_record(sock: &TcpStream) -> Vec<u8> {
     }
 }
 
-/// Decrypts a TLS 1.3 application-data record with one direction's keys at its sequence
-/// number; returns the inner plaintext (content, then the real content type).
-fn open_record(cipher: Cipher, keys: &DirectionKeys, record: &[u8]) -> Vec<u8> {
-    let algorithm = match cipher {
-        Cipher::Aes128Gcm => &aead::AES_128_GCM,
-        Cipher::Aes256Gcm => &aead::AES_256_GCM,
-        Cipher::Chacha20Poly1305 => &aead::CHACHA20_POLY1305,
+/// Decrypts a TLS 1.3 application-data record the way kTLS would with `crypto_info`, the
+/// exact bytes the agent gives `setsockopt(SOL_TLS, TLS_RX)`: `{version, cipher_type}`,
+/// `iv`, `key`, `salt`, big-endian `rec_seq`; the nonce is salt || iv, its last 8 bytes XOR
+/// the record sequence number. Returns the inner plaintext (content, then its real type).
+fn open_like_ktls(crypto_info: &[u8], record: &[u8]) -> Vec<u8> {
+    assert_eq!(
+        &crypto_info[0..2],
+        &0x0304u16.to_ne_bytes(),
+        "TLS_1_3_VERSION"
+    );
+    let cipher_type = u16::from_ne_bytes([crypto_info[2], crypto_info[3]]);
+    // (algorithm, iv, key, salt) sizes from include/uapi/linux/tls.h
+    let (algorithm, iv_len, key_len, salt_len) = match cipher_type {
+        51 => (&aead::AES_128_GCM, 8, 16, 4),
+        52 => (&aead::AES_256_GCM, 8, 32, 4),
+        54 => (&aead::CHACHA20_POLY1305, 12, 32, 0),
+        other => panic!("cipher_type {other}"),
     };
-    let key = aead::LessSafeKey::new(aead::UnboundKey::new(algorithm, keys.key()).expect("key"));
-    let mut nonce = *keys.iv();
-    for (n, s) in nonce[4..].iter_mut().zip(keys.seq.to_be_bytes()) {
+    assert_eq!(crypto_info.len(), 4 + iv_len + key_len + salt_len + 8);
+    let (iv, rest) = crypto_info[4..].split_at(iv_len);
+    let (key, rest) = rest.split_at(key_len);
+    let (salt, rec_seq) = rest.split_at(salt_len);
+    let mut nonce = [0u8; 12];
+    nonce[..salt_len].copy_from_slice(salt);
+    nonce[salt_len..].copy_from_slice(iv);
+    for (n, s) in nonce[4..].iter_mut().zip(rec_seq) {
         *n ^= s;
     }
+    let key = aead::LessSafeKey::new(aead::UnboundKey::new(algorithm, key).expect("key"));
     let (header, body) = record.split_at(5);
     let mut body = body.to_vec();
     let plain = key
@@ -67,7 +83,7 @@ fn open_record(cipher: Cipher, keys: &DirectionKeys, record: &[u8]) -> Vec<u8> {
             aead::Aad::from(header),
             &mut body,
         )
-        .expect("the extracted rx keys decrypt the client's record");
+        .expect("the crypto_info made for TLS_RX decrypts the client's record");
     plain.to_vec()
 }
 
@@ -102,12 +118,13 @@ fn handshake_with(suite: SupportedCipherSuite, cipher: Cipher, name: &str, nonbl
     );
 
     // The request the client sent in the same write as its Finished is still unread, and
-    // the extracted rx keys open it.
+    // the TLS_RX crypto_info made from the extracted keys opens it.
     let record = peek_record(&server_tcp);
     assert_eq!(record[0], 23, "application_data record");
     let mut expected = REQUEST.to_vec();
     expected.push(23); // TLSInnerPlaintext content type
-    assert_eq!(open_record(keys.cipher, &keys.rx, &record), expected);
+    let rx_info = ktls::crypto_info(keys.cipher, &keys.rx);
+    assert_eq!(open_like_ktls(&rx_info, &record), expected);
 
     hold.send(()).expect("client waits");
     let client = client
