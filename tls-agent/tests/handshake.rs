@@ -12,7 +12,10 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{client_handshake, client_hello_bytes, loopback_pair, NoKtls, Recorder, TestPki};
+use common::{
+    client_handshake, client_handshake_then_read, client_hello_bytes, loopback_pair, NoKtls,
+    Recorder, TestPki,
+};
 use ktcp_tls_agent::handshake::{self, Failure};
 use ktcp_tls_agent::ktls::{self, Cipher};
 use ring::aead;
@@ -20,6 +23,7 @@ use rustls::crypto::ring::{cipher_suite, default_provider};
 use rustls::SupportedCipherSuite;
 
 const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+const RESPONSE: &[u8] = b"HTTP/1.1 204 No Content\r\n\r\n";
 const LONG: Duration = Duration::from_secs(10);
 
 /// Peeks (without consuming) one whole TLS record at the head of the socket.
@@ -46,11 +50,10 @@ fn peek_record(sock: &TcpStream) -> Vec<u8> {
     }
 }
 
-/// Decrypts a TLS 1.3 application-data record the way kTLS would with `crypto_info`, the
-/// exact bytes the agent gives `setsockopt(SOL_TLS, TLS_RX)`: `{version, cipher_type}`,
-/// `iv`, `key`, `salt`, big-endian `rec_seq`; the nonce is salt || iv, its last 8 bytes XOR
-/// the record sequence number. Returns the inner plaintext (content, then its real type).
-fn open_like_ktls(crypto_info: &[u8], record: &[u8]) -> Vec<u8> {
+/// The AEAD key and the nonce of the record at `rec_seq`, read back from a
+/// `tls12_crypto_info_*` as kTLS reads it: `{version, cipher_type}`, `iv`, `key`, `salt`,
+/// big-endian `rec_seq`; the nonce is salt || iv, its last 8 bytes XOR the sequence number.
+fn ktls_key_and_nonce(crypto_info: &[u8]) -> (aead::LessSafeKey, aead::Nonce) {
     assert_eq!(
         &crypto_info[0..2],
         &0x0304u16.to_ne_bytes(),
@@ -75,16 +78,35 @@ fn open_like_ktls(crypto_info: &[u8], record: &[u8]) -> Vec<u8> {
         *n ^= s;
     }
     let key = aead::LessSafeKey::new(aead::UnboundKey::new(algorithm, key).expect("key"));
+    (key, aead::Nonce::assume_unique_for_key(nonce))
+}
+
+/// Decrypts a TLS 1.3 application-data record the way kTLS would with `crypto_info`, the
+/// bytes given to `setsockopt(SOL_TLS, TLS_RX)`. Returns the inner plaintext (content, then
+/// its real content type).
+fn open_like_ktls(crypto_info: &[u8], record: &[u8]) -> Vec<u8> {
+    let (key, nonce) = ktls_key_and_nonce(crypto_info);
     let (header, body) = record.split_at(5);
     let mut body = body.to_vec();
     let plain = key
-        .open_in_place(
-            aead::Nonce::assume_unique_for_key(nonce),
-            aead::Aad::from(header),
-            &mut body,
-        )
+        .open_in_place(nonce, aead::Aad::from(header), &mut body)
         .expect("the crypto_info made for TLS_RX decrypts the client's record");
     plain.to_vec()
+}
+
+/// Encrypts `content` as one TLS 1.3 application-data record the way kTLS would with
+/// `crypto_info`, the bytes given to `setsockopt(SOL_TLS, TLS_TX)`.
+fn seal_like_ktls(crypto_info: &[u8], content: &[u8]) -> Vec<u8> {
+    let (key, nonce) = ktls_key_and_nonce(crypto_info);
+    let mut body = content.to_vec();
+    body.push(23); // TLSInnerPlaintext content type
+    let len = u16::try_from(body.len() + 16).expect("small record");
+    let mut record = vec![23, 3, 3];
+    record.extend_from_slice(&len.to_be_bytes());
+    key.seal_in_place_append_tag(nonce, aead::Aad::from(&record[..5]), &mut body)
+        .expect("seal");
+    record.extend_from_slice(&body);
+    record
 }
 
 fn handshake_with(suite: SupportedCipherSuite, cipher: Cipher, name: &str, nonblocking: bool) {
@@ -92,7 +114,8 @@ fn handshake_with(suite: SupportedCipherSuite, cipher: Cipher, name: &str, nonbl
     let (client_tcp, server_tcp) = loopback_pair();
     let (hold, held) = mpsc::channel();
     let client_config = pki.client_config(suite, &[b"http/1.1"]);
-    let client = thread::spawn(move || client_handshake(client_config, client_tcp, REQUEST, held));
+    let client =
+        thread::spawn(move || client_handshake_then_read(client_config, client_tcp, REQUEST, held));
 
     server_tcp
         .set_nonblocking(nonblocking)
@@ -126,6 +149,12 @@ fn handshake_with(suite: SupportedCipherSuite, cipher: Cipher, name: &str, nonbl
     let rx_info = ktls::crypto_info(keys.cipher, &keys.rx);
     assert_eq!(open_like_ktls(&rx_info, &record), expected);
 
+    // And what kTLS would send with the TLS_TX crypto_info, the client reads.
+    let tx_info = ktls::crypto_info(keys.cipher, &keys.tx);
+    (&server_tcp)
+        .write_all(&seal_like_ktls(&tx_info, RESPONSE))
+        .expect("server writes");
+
     hold.send(()).expect("client waits");
     let client = client
         .join()
@@ -133,6 +162,7 @@ fn handshake_with(suite: SupportedCipherSuite, cipher: Cipher, name: &str, nonbl
         .expect("client handshake");
     assert_eq!(client.alpn.as_deref(), Some(&b"http/1.1"[..]));
     assert_eq!(client.suite, Some(suite.suite()));
+    assert_eq!(client.reply, RESPONSE);
 }
 
 #[test]

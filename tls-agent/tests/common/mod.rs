@@ -10,7 +10,7 @@ use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::BorrowedFd;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use ktcp_tls_agent::config;
@@ -124,6 +124,9 @@ impl Installer for NoKtls {
 pub struct ClientResult {
     pub alpn: Option<Vec<u8>>,
     pub suite: Option<rustls::CipherSuite>,
+    /// Application data the server sent after the handshake (see
+    /// [`client_handshake_then_read`]).
+    pub reply: Vec<u8>,
 }
 
 /// Runs a rustls client handshake on `tcp`. Its Finished is not sent alone: the client
@@ -132,9 +135,30 @@ pub struct ClientResult {
 /// open until `hold` says so.
 pub fn client_handshake(
     config: ClientConfig,
+    tcp: TcpStream,
+    then_send: &[u8],
+    hold: mpsc::Receiver<()>,
+) -> Result<ClientResult, rustls::Error> {
+    client_session(config, tcp, then_send, hold, false)
+}
+
+/// As [`client_handshake`], then reads the application data the server sends (until some
+/// arrived, the server closed, or 10 s passed).
+pub fn client_handshake_then_read(
+    config: ClientConfig,
+    tcp: TcpStream,
+    then_send: &[u8],
+    hold: mpsc::Receiver<()>,
+) -> Result<ClientResult, rustls::Error> {
+    client_session(config, tcp, then_send, hold, true)
+}
+
+fn client_session(
+    config: ClientConfig,
     mut tcp: TcpStream,
     then_send: &[u8],
-    hold: std::sync::mpsc::Receiver<()>,
+    hold: mpsc::Receiver<()>,
+    read_reply: bool,
 ) -> Result<ClientResult, rustls::Error> {
     let name = ServerName::try_from("localhost").expect("server name");
     let mut conn = ClientConnection::new(Arc::new(config), name)?;
@@ -158,11 +182,19 @@ pub fn client_handshake(
         conn.write_tls(&mut out).map_err(io_err)?;
     }
     tcp.write_all(&out).map_err(io_err)?;
-    let result = ClientResult {
+    let mut result = ClientResult {
         alpn: conn.alpn_protocol().map(<[u8]>::to_vec),
         suite: conn.negotiated_cipher_suite().map(|s| s.suite()),
+        reply: Vec::new(),
     };
     let _ = hold.recv_timeout(Duration::from_secs(10));
+    while read_reply && result.reply.is_empty() {
+        if conn.read_tls(&mut tcp).map_err(io_err)? == 0 {
+            break;
+        }
+        conn.process_new_packets()?;
+        let _ = conn.reader().read_to_end(&mut result.reply);
+    }
     Ok(result)
 }
 
