@@ -6,7 +6,10 @@
 //! outcome, which `net/handshake` delivers to [`HandshakeOwner`]. All of its `unsafe` lives
 //! here.
 
-use crate::helpers::{ktcp_tls_available, ktcp_tls_cancel, ktcp_tls_server_hello};
+use crate::helpers::{
+    ktcp_tls_active, ktcp_tls_available, ktcp_tls_callbacks_barrier, ktcp_tls_cancel,
+    ktcp_tls_server_hello,
+};
 use crate::net::{SockRef, Stream};
 use core::ffi::{c_int, c_void};
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -20,6 +23,29 @@ use kernel::{
 pub(crate) fn available() -> bool {
     // SAFETY: the shim only reads build-time configuration.
     unsafe { ktcp_tls_available() }
+}
+
+/// Waits until no CPU can still be running the tail of a done callback whose handshake
+/// finished: call once every [`Pending`] is gone, before the module's code may go.
+pub(crate) fn callbacks_barrier() {
+    // SAFETY: called from process context (the server's teardown); the shim only waits.
+    unsafe { ktcp_tls_callbacks_barrier() }
+}
+
+/// What [`Pending::start`] made of a stream.
+pub(crate) enum Started<O: HandshakeOwner> {
+    /// Handed to the agent.
+    Pending(Pending<O>),
+    /// Too many handshakes are pending in the network namespace (`EAGAIN`): the stream, to
+    /// try again later.
+    Busy(Stream),
+}
+
+/// Closes a stream whose handshake did not succeed: the client sees the end at once, even
+/// while an agent still holds the socket.
+fn close(stream: Stream) {
+    stream.shutdown();
+    drop(stream);
 }
 
 /// Where a handshake's outcome goes. Either method runs at most once per handshake, in the
@@ -60,9 +86,9 @@ struct Handshake<O: HandshakeOwner> {
 
 impl<O: HandshakeOwner> Pending<O> {
     /// Hands `stream` to the agent for a TLS server handshake of at most `timeout_ms` (the
-    /// agent's limit; [`Handshake::cancel`] enforces it here). On error the stream is closed;
-    /// `EAGAIN` means too many handshakes are pending in the network namespace.
-    pub(crate) fn start(stream: Stream, owner: Arc<O>, timeout_ms: u32) -> Result<Self> {
+    /// agent's limit; [`Pending::cancel`] enforces it here). On error the stream is closed;
+    /// `ESRCH` means no agent is listening.
+    pub(crate) fn start(stream: Stream, owner: Arc<O>, timeout_ms: u32) -> Result<Started<O>> {
         let stream = stream.alloc_file()?;
         let sk = stream.sock_ref();
         let sock = stream.raw_socket();
@@ -83,11 +109,22 @@ impl<O: HandshakeOwner> Pending<O> {
             // SAFETY: the request was not submitted, so the callback never runs: the reference
             // given as `data` is ours again.
             drop(unsafe { Arc::from_raw(data.cast::<Handshake<O>>()) });
-            return Err(Error::from_errno(ret));
+            let stream = hs.stream.lock().take();
+            return match stream {
+                Some(stream) if ret == -(kernel::bindings::EAGAIN as i32) => {
+                    Ok(Started::Busy(stream))
+                }
+                other => {
+                    if let Some(s) = other {
+                        close(s);
+                    }
+                    Err(Error::from_errno(ret))
+                }
+            };
         }
         // INVARIANT: submitted: `net/handshake` holds the reference given as `data`, the
         // `Pending` the one in `hs`.
-        Ok(Self { hs })
+        Ok(Started::Pending(Self { hs }))
     }
 
     /// Whether the outcome was delivered (or the handshake canceled): nothing of it runs any
@@ -113,7 +150,10 @@ impl<O: HandshakeOwner> Pending<O> {
         // `net/handshake` held (type invariant) is ours to drop; `raw` is the pointer
         // `Arc::into_raw` gave for it (the same object).
         drop(unsafe { Arc::from_raw(raw) });
-        drop(hs.stream.lock().take());
+        let stream = hs.stream.lock().take();
+        if let Some(s) = stream {
+            close(s);
+        }
         hs.finished.store(true, Ordering::Release);
         true
     }
@@ -145,10 +185,25 @@ unsafe extern "C" fn done<O: HandshakeOwner>(data: *mut c_void, status: c_int, _
     // SAFETY: by the function's safety contract `data` carries one reference, ours now.
     let hs = unsafe { Arc::from_raw(data.cast_const().cast::<Handshake<O>>()) };
     let stream = hs.stream.lock().take();
+    // A status of 0 is only the agent's word: kTLS must be on the socket both ways, else
+    // the session would answer in plaintext on the HTTPS port.
+    let status = match &stream {
+        // SAFETY: the socket is valid while `s` holds it; the shim takes the socket lock
+        // (this callback runs in the agent's process context, where that may sleep).
+        Some(s) if status == 0 && !unsafe { ktcp_tls_active(s.raw_socket()) } => {
+            -(kernel::bindings::EPROTO as i32)
+        }
+        _ => status,
+    };
     match stream {
-        Some(stream) if status == 0 => hs.owner.secured(stream),
+        Some(mut stream) if status == 0 => {
+            stream.set_tls();
+            hs.owner.secured(stream)
+        }
         other => {
-            drop(other);
+            if let Some(s) = other {
+                close(s);
+            }
             hs.owner
                 .failed(if status < 0 { status } else { EIO.to_errno() });
         }

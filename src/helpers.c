@@ -5,6 +5,7 @@
  * compiles this file once per module (see Kbuild), so no object is shared between modules.
  */
 #include <linux/capability.h>
+#include <linux/cpu.h>
 #include <linux/cred.h>
 #include <linux/debugfs.h>
 #include <linux/err.h>
@@ -30,6 +31,8 @@
 #include <linux/wait.h>
 #include <net/net_namespace.h>
 #include <net/handshake.h>
+#include <net/inet_connection_sock.h>
+#include <net/tls.h>
 #include <net/sock.h>
 
 #include "helpers.h"
@@ -165,13 +168,19 @@ void ktcp_sock_release(struct socket *sock)
 }
 
 /*
- * Gives @sock a file (net/handshake installs it in the agent's fd table). On failure the
- * socket is released (sock_alloc_file does it) and a negative errno returned.
+ * Gives @sock a file (net/handshake installs it in the agent's fd table); 0 if it has one
+ * already. On failure the socket is released (sock_alloc_file does it) and a negative errno
+ * returned.
  */
 int ktcp_sock_alloc_file(struct socket *sock)
 {
-	struct file *file = sock_alloc_file(sock, O_CLOEXEC, NULL);
+	struct file *file;
 
+	if (sock->file)
+		return 0;
+	/* Accepted sockets inherit the listener's short receive timeout: not for the agent. */
+	WRITE_ONCE(sock->sk->sk_rcvtimeo, MAX_SCHEDULE_TIMEOUT);
+	file = sock_alloc_file(sock, 0, NULL);
 	return IS_ERR(file) ? PTR_ERR(file) : 0;
 }
 
@@ -206,9 +215,63 @@ int ktcp_tls_server_hello(struct socket *sock, unsigned int timeout_ms, ktcp_tls
 		.ta_my_privkey = TLS_NO_PRIVKEY,
 	};
 
-	return tls_server_hello_x509(&args, GFP_KERNEL);
+	int ret;
+
+	/* handshake_req_submit() wants the caller to hold the file across the call. */
+	get_file(sock->file);
+	ret = tls_server_hello_x509(&args, GFP_KERNEL);
+	fput(sock->file);
+	return ret;
 #else
 	return -EOPNOTSUPP;
+#endif
+}
+
+/*
+ * Whether the agent really put kTLS on @sock in both directions (a DONE with status 0 is
+ * only its word): the "tls" ULP, with a software or offloaded transmit and receive side.
+ */
+bool ktcp_tls_active(struct socket *sock)
+{
+#if IS_ENABLED(CONFIG_TLS)
+	struct sock *sk = sock->sk;
+	const struct inet_connection_sock *icsk = inet_csk(sk);
+	bool ok = false;
+
+	lock_sock(sk);
+	if (icsk->icsk_ulp_ops && !strcmp(icsk->icsk_ulp_ops->name, "tls")) {
+		struct tls_context *ctx = tls_get_ctx(sk);
+
+		ok = ctx && ctx->tx_conf != TLS_BASE && ctx->rx_conf != TLS_BASE;
+	}
+	release_sock(sk);
+	return ok;
+#else
+	return false;
+#endif
+}
+
+static long ktcp_noop(void *arg)
+{
+	return 0;
+}
+
+/*
+ * Waits until no CPU can still be running the tail of a handshake done callback (its last
+ * store was seen): Tasks RCU where there is preemption; else every CPU schedules once,
+ * which a non-preemptible CPU does only after the callback returned.
+ */
+void ktcp_tls_callbacks_barrier(void)
+{
+#ifdef CONFIG_TASKS_RCU
+	synchronize_rcu_tasks();
+#else
+	int cpu;
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu)
+		work_on_cpu(cpu, ktcp_noop, NULL);
+	cpus_read_unlock();
 #endif
 }
 
@@ -216,6 +279,14 @@ int ktcp_tls_server_hello(struct socket *sock, unsigned int timeout_ms, ktcp_tls
 bool ktcp_tls_available(void)
 {
 	return IS_ENABLED(CONFIG_NET_HANDSHAKE) && IS_ENABLED(CONFIG_TLS);
+}
+
+/* Sends a TLS close_notify alert on @sock if its handshake gave it a session (once). */
+void ktcp_tls_close_notify(struct socket *sock)
+{
+#if IS_ENABLED(CONFIG_NET_HANDSHAKE)
+	tls_handshake_close(sock);
+#endif
 }
 
 /* Cancels @sk's pending handshake: true if it was pending (its done will not run). */
@@ -254,6 +325,10 @@ void ktcp_sock_set_v6only(struct socket *sock, bool v6only)
 /* Formats @ss as "a.b.c.d:port" or "[v6]:port" into @buf; returns the length. */
 int ktcp_format_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+	if (ss->ss_family == AF_INET6 && sin6->sin6_scope_id)
+		return snprintf(buf, len, "%pISpsc", ss);
 	return snprintf(buf, len, "%pISpc", ss);
 }
 

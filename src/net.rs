@@ -10,6 +10,7 @@ use crate::helpers::{
     ktcp_format_addr, ktcp_init_net, ktcp_init_wait_entry, ktcp_parse_addr, ktcp_sock_alloc_file,
     ktcp_sock_get, ktcp_sock_put, ktcp_sock_release, ktcp_sock_set_defer_accept,
     ktcp_sock_set_nodelay, ktcp_sock_set_rcvtimeo, ktcp_sock_set_reuseaddr, ktcp_sock_set_v6only,
+    ktcp_tls_close_notify,
 };
 use core::{
     ffi::{c_int, c_uint, c_void},
@@ -188,7 +189,7 @@ impl Listener {
         };
         // SAFETY: `sock` is a valid, connected TCP socket.
         unsafe { ktcp_sock_set_nodelay(sock.as_ptr()) };
-        Ok(Stream { sock })
+        Ok(Stream { sock, tls: false })
     }
 
     /// Wakes a blocked [`Listener::accept`] and makes every later one fail.
@@ -200,6 +201,8 @@ impl Listener {
 /// A connected TCP socket; every operation is non-blocking.
 pub(crate) struct Stream {
     sock: OwnedSocket,
+    /// It carries the kernel's TLS layer: a shutdown sends close_notify first.
+    tls: bool,
 }
 
 impl Stream {
@@ -276,8 +279,25 @@ impl Stream {
     }
 
     /// Shuts both directions down: the peer sees EOF, and pending reads and writes fail.
+    /// Process context (a TLS stream's close_notify takes the socket lock).
     pub(crate) fn shutdown(&self) {
+        self.close_notify();
         self.sock.shutdown(bindings::sock_shutdown_cmd_SHUT_RDWR);
+    }
+
+    /// Marks the stream as carrying kTLS (its handshake succeeded).
+    #[allow(dead_code)] // Used by khttpd_rs only.
+    pub(crate) fn set_tls(&mut self) {
+        self.tls = true;
+    }
+
+    /// A TLS stream's close_notify alert, sent once, before the end of the stream.
+    fn close_notify(&self) {
+        if self.tls {
+            // SAFETY: the socket is valid; the shim sends the alert (non-blocking) only if the
+            // handshake left a session on it, and only once.
+            unsafe { ktcp_tls_close_notify(self.sock.as_ptr()) };
+        }
     }
 
     /// Gives the socket a file (which net/handshake needs to pass it to the TLS agent); the
@@ -309,6 +329,7 @@ impl Stream {
     /// Shuts the sending side down: the peer sees EOF after what was queued, and we can still
     /// read what it sends (a lingering close).
     pub(crate) fn shutdown_write(&self) {
+        self.close_notify();
         self.sock.shutdown(bindings::sock_shutdown_cmd_SHUT_WR);
     }
 

@@ -9,7 +9,7 @@
 use crate::{
     clock::{self, Deadline},
     conn::{Core, Session},
-    handshake::{HandshakeOwner, Pending},
+    handshake::{self, HandshakeOwner, Pending, Started},
     net::{ListenAddr, Listener, Stream},
     thread::{KThread, ThreadContext, ThreadMain},
 };
@@ -130,10 +130,17 @@ impl<S: Session> HandshakeOwner for TlsOwner<S> {
     }
 }
 
-/// A handshake in flight and when it is given up.
+/// A client on its way through the handshake, and when it is given up.
 struct InFlight<S: Session> {
-    pending: Pending<TlsOwner<S>>,
+    state: Flight<S>,
     deadline: Deadline,
+}
+
+enum Flight<S: Session> {
+    /// With the agent.
+    Pending(Pending<TlsOwner<S>>),
+    /// Waiting for room: the namespace had too many handshakes pending (`EAGAIN`).
+    Busy(Stream),
 }
 
 /// The HTTPS accept thread's body.
@@ -151,26 +158,12 @@ impl<S: Session> TlsLoop<S> {
             self.refuse();
             return;
         }
-        let pending = match Pending::start(stream, self.owner.clone(), self.timeout_ms) {
-            Ok(p) => p,
-            Err(e) => {
-                // ESRCH: nobody listens on the handshake family's group. Said once per
-                // absence (a handshake that succeeds re-arms it), not per client.
-                if e.to_errno() == -(kernel::bindings::ESRCH as i32)
-                    && !self.owner.no_agent_said.swap(true, Ordering::Relaxed)
-                {
-                    pr_warn!(
-                        "HTTPS clients are refused: no TLS agent is running (ktcp-tls-agent)\n"
-                    );
-                }
-                return self.refuse();
-            }
-        };
         // The agent's own limit, then a second for its answer to arrive.
-        let flight = InFlight {
-            pending,
-            deadline: clock::after_ms(self.timeout_ms.saturating_add(1000)),
+        let deadline = clock::after_ms(self.timeout_ms.saturating_add(1000));
+        let Some(state) = self.submit(stream) else {
+            return;
         };
+        let flight = InFlight { state, deadline };
         match free {
             Some(i) => slots[i] = Some(flight),
             // On failure the handshake is canceled (or waited for) as it drops.
@@ -182,31 +175,64 @@ impl<S: Session> TlsLoop<S> {
         }
     }
 
+    /// Hands `stream` to the agent: what became of it, or `None` if it was closed.
+    fn submit(&self, stream: Stream) -> Option<Flight<S>> {
+        match Pending::start(stream, self.owner.clone(), self.timeout_ms) {
+            Ok(Started::Pending(p)) => Some(Flight::Pending(p)),
+            Ok(Started::Busy(s)) => Some(Flight::Busy(s)),
+            Err(e) => {
+                // ESRCH: nobody listens on the handshake family's group. Said once per
+                // absence (a handshake that succeeds re-arms it), not per client.
+                if e.to_errno() == -(kernel::bindings::ESRCH as i32)
+                    && !self.owner.no_agent_said.swap(true, Ordering::Relaxed)
+                {
+                    pr_warn!(
+                        "HTTPS clients are refused: no TLS agent is running (ktcp-tls-agent)\n"
+                    );
+                }
+                self.refuse();
+                None
+            }
+        }
+    }
+
     fn refuse(&self) {
         if let Some(c) = self.owner.counters() {
             bump(&c.refused);
         }
     }
 
-    /// Forgets the finished handshakes and cancels those past their deadline (all of them
-    /// with `all`); returns how many remain.
-    fn sweep(&self, slots: &mut KVec<Option<InFlight<S>>>, all: bool) -> usize {
+    /// Forgets the finished handshakes, cancels those past their deadline (all of them with
+    /// `all`, unloading), and submits again those that waited for room.
+    fn sweep(&self, slots: &mut KVec<Option<InFlight<S>>>, all: bool) {
         let now = clock::now();
-        let mut left = 0;
         for slot in slots.iter_mut() {
-            let Some(f) = slot else { continue };
-            if !f.pending.finished() && (all || now >= f.deadline) && f.pending.cancel() {
-                if let Some(c) = self.owner.counters() {
-                    bump(&c.timeouts);
+            let Some(f) = slot.take() else { continue };
+            let expired = all || now >= f.deadline;
+            *slot = match f.state {
+                Flight::Pending(p) => {
+                    if !p.finished() && expired && p.cancel() && !all {
+                        if let Some(c) = self.owner.counters() {
+                            bump(&c.timeouts);
+                        }
+                    }
+                    // An outcome being delivered finishes as the `Pending` drops.
+                    (!p.finished() && !all).then_some(InFlight {
+                        state: Flight::Pending(p),
+                        deadline: f.deadline,
+                    })
                 }
-            }
-            if f.pending.finished() {
-                *slot = None;
-            } else {
-                left += 1;
-            }
+                Flight::Busy(stream) if expired => {
+                    stream.shutdown();
+                    self.refuse();
+                    None
+                }
+                Flight::Busy(stream) => self.submit(stream).map(|state| InFlight {
+                    state,
+                    deadline: f.deadline,
+                }),
+            };
         }
-        left
     }
 }
 
@@ -225,6 +251,8 @@ impl<S: Session> ThreadMain for TlsLoop<S> {
         // Unloading: cancel what is pending; outcomes being delivered finish as the slots drop.
         self.sweep(&mut slots, true);
         drop(slots);
+        // No callback may still be returning into this module once the thread is joined.
+        handshake::callbacks_barrier();
     }
 }
 

@@ -23,7 +23,7 @@ export FAULTS_LEAKS=later
 # The long tests (9 s or more here) are named on MOVED lines and run in make soak.
 export LONG=${LONG:-0}
 FAULT_SECS=${FAULT_SECS:-3}
-plan 8
+plan 9
 
 lane_kecho() {
   run_script kecho.sh
@@ -37,6 +37,7 @@ lane_khttpd() {
   done
   run_script khttpd.sh
   RUN_ID=hardening-khttpd run_script hardening.sh "${parts[@]}"
+  run_script tls.sh
 }
 
 if [ "${LANES:-1}" = 1 ]; then
