@@ -65,6 +65,26 @@ impl ListenAddr {
     pub(crate) fn port(&self) -> u16 {
         self.port
     }
+
+    /// Whether this is the IPv6 wildcard `::` (the default `bind`).
+    fn is_any6(&self) -> bool {
+        // SAFETY: for AF_INET6 the storage holds a `sockaddr_in6` (type invariant), whose
+        // address field lies within the storage.
+        self.family() == bindings::AF_INET6 as i32
+            && unsafe {
+                let sin6 = (&self.ss as *const bindings::__kernel_sockaddr_storage)
+                    .cast::<bindings::sockaddr_in6>();
+                (*sin6).sin6_addr.in6_u.u6_addr32 == [0; 4]
+            }
+    }
+
+    /// For `::` on a kernel without IPv6 (`ipv6.disable=1`): `0.0.0.0` on the same port.
+    pub(crate) fn ipv4_fallback(&self) -> Option<Self> {
+        if !self.is_any6() {
+            return None;
+        }
+        Self::parse(kernel::c_str!("0.0.0.0"), self.port).ok()
+    }
 }
 
 impl core::fmt::Display for ListenAddr {

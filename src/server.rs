@@ -46,6 +46,25 @@ pub(crate) struct Config {
     pub(crate) tls: Option<TlsConfig>,
 }
 
+/// Binds a listener on `addr`; `::` falls back to `0.0.0.0` where IPv6 is off
+/// (`EAFNOSUPPORT`), as the modules did before `bind` existed.
+fn listen_on(addr: &ListenAddr, backlog: i32, timeout: usize, defer_s: u32) -> Result<Listener> {
+    match Listener::bind(addr, backlog, timeout, defer_s) {
+        Err(e) if e.to_errno() == -(bindings::EAFNOSUPPORT as i32) => match addr.ipv4_fallback() {
+            Some(v4) => {
+                pr_warn!(
+                    "no IPv6 on this kernel: listening on {} instead of {}\n",
+                    v4,
+                    addr
+                );
+                Listener::bind(&v4, backlog, timeout, defer_s)
+            }
+            None => Err(e),
+        },
+        other => other,
+    }
+}
+
 /// A running server; dropping it stops it.
 ///
 /// Fields drop in declaration order, which is the teardown order: the counters' files go,
@@ -75,7 +94,7 @@ impl<S: Session> Server<S> {
             ),
             GFP_KERNEL,
         )?;
-        let listener = Listener::bind(
+        let listener = listen_on(
             &config.addr,
             config.backlog,
             clock::ms_to_jiffies(ACCEPT_POLL_MS),
@@ -94,7 +113,7 @@ impl<S: Session> Server<S> {
         })?;
         let tls_listener = match &config.tls {
             Some(tls) => Some(
-                Listener::bind(&tls.addr, config.backlog, tls::accept_timeout(), 0).inspect_err(
+                listen_on(&tls.addr, config.backlog, tls::accept_timeout(), 0).inspect_err(
                     |e| {
                         pr_err!(
                             "cannot listen on {} (tls_port): error {}\n",

@@ -36,8 +36,16 @@ demo=/tmp/ktcp-demo && mkdir -p $demo/docs
 printf '<!doctype html><title>ktcp-rs</title><h1>Served from the kernel</h1>\n' >$demo/index.html
 printf 'plain text, %s\n' "$(uname -r)" >$demo/hello.txt
 printf 'a b c\n' >$demo/docs/notes.txt
-insmod "$MODDIR/khttpd_rs.ko" root=$demo
-dmesg | grep khttpd_rs | tail -n 1
+# HTTPS: a certificate made for the demo, the TLS agent, and tls_port.
+tls=$(mktemp -d)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=ktcp-demo \
+  -addext "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost" -keyout $tls/key.pem -out $tls/cert.pem 2>/dev/null
+printf 'cert = "%s"\nkey = "%s"\n' $tls/cert.pem $tls/key.pem >$tls/agent.toml
+: >$tls/agent.log
+"$BIN/ktcp-tls-agent" --config $tls/agent.toml 2>>$tls/agent.log & agent=$!
+wait_line $tls/agent.log "[INFO ] listening for handshake requests" 30 $agent || cat $tls/agent.log
+insmod "$MODDIR/khttpd_rs.ko" root=$demo tls_port=8443
+dmesg | grep khttpd_rs | tail -n 2
 say "curl -si http://127.0.0.1:8081/"
 curl -si http://127.0.0.1:8081/; echo
 say "curl -s http://127.0.0.1:8081/hello.txt"
@@ -50,8 +58,12 @@ say "curl -s -r 0-4 http://127.0.0.1:8081/hello.txt (range)"
 curl -s -r 0-4 http://127.0.0.1:8081/hello.txt; echo
 say "curl -si 'http://127.0.0.1:8081/../../etc/passwd' --path-as-is"
 curl -si --path-as-is 'http://127.0.0.1:8081/../../etc/passwd' | head -n 1
+say "curl --cacert cert.pem https://127.0.0.1:8443/hello.txt (TLS 1.3: handshake by ktcp-tls-agent, records by kTLS)"
+curl -sS --cacert $tls/cert.pem -w '(%{http_code}, %{scheme}, verify %{ssl_verify_result})\n' https://127.0.0.1:8443/hello.txt
+grep -m1 'handshake peer=' $tls/agent.log
 say "htstress-rs: 2000 keep-alive requests, 16 connections"
 "$BIN/htstress-rs" -n 2000 -c 16 -k http://127.0.0.1:8081/hello.txt | grep -E 'req/s|latency|RESULT' | head -n 3
 echo "khttpd_rs counters: $(cd /sys/kernel/debug/khttpd_rs && for c in *; do printf '%s=%s ' "$c" "$(cat "$c")"; done)"
 rmmod khttpd_rs
 dmesg | grep khttpd_rs | tail -n 1
+kill $agent; wait $agent 2>/dev/null
