@@ -109,7 +109,7 @@ pub(crate) struct Stats {
     pub(crate) objects: AtomicU64,
 }
 
-fn bump(counter: &AtomicU64) {
+pub(crate) fn bump(counter: &AtomicU64) {
     counter.fetch_add(1, Ordering::Relaxed);
 }
 

@@ -8,7 +8,7 @@
 
 use crate::{
     clock::{self, Deadline},
-    conn::{Core, Session},
+    conn::{bump, Core, Session},
     handshake::{self, HandshakeOwner, Pending, Started},
     net::{ListenAddr, Listener, Stream},
     thread::{KThread, ThreadContext, ThreadMain},
@@ -35,10 +35,6 @@ pub(crate) struct TlsCounters {
     pub(crate) timeouts: AtomicU64,
     /// Clients closed before any handshake: no agent running, too many pending, no memory.
     pub(crate) refused: AtomicU64,
-}
-
-fn bump(c: &AtomicU64) {
-    c.fetch_add(1, Ordering::Relaxed);
 }
 
 /// The HTTPS listener's settings (`tls_port`, `handshake_timeout`).
