@@ -33,6 +33,7 @@
 #include <net/handshake.h>
 #include <net/inet_connection_sock.h>
 #include <net/tls.h>
+#include <net/tls_prot.h>
 #include <net/sock.h>
 
 #include "helpers.h"
@@ -281,11 +282,36 @@ bool ktcp_tls_available(void)
 	return IS_ENABLED(CONFIG_NET_HANDSHAKE) && IS_ENABLED(CONFIG_TLS);
 }
 
-/* Sends a TLS close_notify alert on @sock if its handshake gave it a session (once). */
+/*
+ * Sends a TLS close_notify alert on @sock (a kTLS socket), without waiting and without
+ * SIGPIPE: tls_handshake_close() sends it without MSG_NOSIGNAL, so a connection already reset
+ * would signal whoever closes it (rmmod itself, at unload). Not on a socket past sending.
+ */
 void ktcp_tls_close_notify(struct socket *sock)
 {
-#if IS_ENABLED(CONFIG_NET_HANDSHAKE)
-	tls_handshake_close(sock);
+#if IS_ENABLED(CONFIG_TLS)
+	struct sock *sk = sock->sk;
+	u8 alert[2] = { TLS_ALERT_LEVEL_WARNING, TLS_ALERT_DESC_CLOSE_NOTIFY };
+	u8 record_type = TLS_RECORD_TYPE_ALERT;
+	u8 buf[CMSG_SPACE(sizeof(record_type))];
+	struct kvec iov = { .iov_base = alert, .iov_len = sizeof(alert) };
+	struct msghdr msg = {
+		.msg_control = buf,
+		.msg_controllen = sizeof(buf),
+		.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL,
+	};
+	struct cmsghdr *cmsg;
+
+	if (READ_ONCE(sk->sk_err) || (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) ||
+	    !((1 << READ_ONCE(sk->sk_state)) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)))
+		return;
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_TLS;
+	cmsg->cmsg_type = TLS_SET_RECORD_TYPE;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(record_type));
+	memcpy(CMSG_DATA(cmsg), &record_type, sizeof(record_type));
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &iov, 1, sizeof(alert));
+	sock_sendmsg(sock, &msg);
 #endif
 }
 

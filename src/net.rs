@@ -15,6 +15,7 @@ use crate::helpers::{
 use core::{
     ffi::{c_int, c_uint, c_void},
     ptr::NonNull,
+    sync::atomic::{AtomicBool, Ordering},
 };
 use kernel::{
     bindings,
@@ -209,7 +210,10 @@ impl Listener {
         };
         // SAFETY: `sock` is a valid, connected TCP socket.
         unsafe { ktcp_sock_set_nodelay(sock.as_ptr()) };
-        Ok(Stream { sock, tls: false })
+        Ok(Stream {
+            sock,
+            tls: AtomicBool::new(false),
+        })
     }
 
     /// Wakes a blocked [`Listener::accept`] and makes every later one fail.
@@ -221,8 +225,9 @@ impl Listener {
 /// A connected TCP socket; every operation is non-blocking.
 pub(crate) struct Stream {
     sock: OwnedSocket,
-    /// It carries the kernel's TLS layer: a shutdown sends close_notify first.
-    tls: bool,
+    /// It carries the kernel's TLS layer and has not said close_notify yet: the first
+    /// shutdown sends it.
+    tls: AtomicBool,
 }
 
 impl Stream {
@@ -308,14 +313,14 @@ impl Stream {
     /// Marks the stream as carrying kTLS (its handshake succeeded).
     #[allow(dead_code)] // Used by khttpd_rs only.
     pub(crate) fn set_tls(&mut self) {
-        self.tls = true;
+        *self.tls.get_mut() = true;
     }
 
     /// A TLS stream's close_notify alert, sent once, before the end of the stream.
     fn close_notify(&self) {
-        if self.tls {
-            // SAFETY: the socket is valid; the shim sends the alert (non-blocking) only if the
-            // handshake left a session on it, and only once.
+        if self.tls.swap(false, Ordering::Relaxed) {
+            // SAFETY: the socket is valid and carries kTLS (set only after the handshake's
+            // check); the shim sends the alert without blocking or signalling, once (the swap).
             unsafe { ktcp_tls_close_notify(self.sock.as_ptr()) };
         }
     }
