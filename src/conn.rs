@@ -12,7 +12,9 @@
 //! A session that has queued its last response asks for `Step::Linger`: the core shuts the
 //! sending side down and reads and discards what the client still sends, for a bounded time
 //! and amount, so that closing with unread input does not reset the connection before the
-//! client has read the response (nginx's `lingering_close`).
+//! client has read the response (nginx's `lingering_close`). On a TLS connection whose
+//! records kTLS still holds (TCP's send buffer was full), the shutdown waits until TCP has
+//! taken them all: a shutdown before would lose the response's tail.
 //!
 //! Closing (by the session, a timeout, or unload) happens once: unregister the waiter (after
 //! which no wake-up runs or starts), shut the socket down, drop the connection from the live
@@ -38,6 +40,9 @@ use kernel::{
 
 /// How long a lingering close reads what the client still sends.
 const LINGER_MS: u32 = 5000;
+/// How long a TLS connection's lingering close waits for kTLS to hand TCP the records it still
+/// holds (a slow reader's tail), before its sending side is shut down.
+const FLUSH_MS: u32 = 30_000;
 /// How much a lingering close reads at most before it gives up and closes.
 const LINGER_BYTES: usize = 4 << 20;
 /// Bytes discarded per run of a lingering connection before it yields to others.
@@ -377,19 +382,64 @@ impl<S: Session> Drop for CoreRef<S> {
 struct Linger {
     until: Deadline,
     bytes_left: usize,
+    /// kTLS still holds records that TCP has not taken (the client reads slowly): the sending
+    /// side is shut down once they are all in TCP, or at `until` (the tail is lost then).
+    flushing: bool,
+    /// The client ended its side while the records were flushing.
+    eof: bool,
 }
 
 impl Linger {
+    fn new(stream: &Stream) -> Self {
+        // close_notify goes behind what kTLS still holds; the shutdown waits for all of it.
+        stream.close_notify();
+        let flushing = stream.tls_tx_pending();
+        if !flushing {
+            stream.shutdown_write();
+        }
+        Self {
+            until: clock::after_ms(if flushing { FLUSH_MS } else { LINGER_MS }),
+            bytes_left: LINGER_BYTES,
+            flushing,
+            eof: false,
+        }
+    }
+
     /// Reads and discards what the client sends; `Close` at EOF, on error, or once the time
     /// or byte allowance is spent.
     fn drain(&mut self, stream: &Stream, timed_out: bool) -> Step {
         if timed_out || clock::now() >= self.until {
             return Step::Close;
         }
+        if self.flushing {
+            if stream.tls_tx_pending() {
+                // Woken again when TCP has room (the check set SOCK_NOSPACE).
+                return if self.eof {
+                    Step::Wait(self.until)
+                } else {
+                    self.discard(stream)
+                };
+            }
+            self.flushing = false;
+            stream.shutdown_write();
+            if self.eof {
+                return Step::Close;
+            }
+            self.until = clock::after_ms(LINGER_MS);
+        }
+        self.discard(stream)
+    }
+
+    fn discard(&mut self, stream: &Stream) -> Step {
         let mut scratch = [0u8; 512];
         let mut budget = LINGER_RUN_BYTES;
         loop {
             match stream.recv(&mut scratch) {
+                // The client is done, but kTLS still has its tail to send: wait for that.
+                Ok(0) if self.flushing => {
+                    self.eof = true;
+                    return Step::Wait(self.until);
+                }
                 Ok(0) => return Step::Close,
                 Ok(n) => {
                     self.bytes_left = self.bytes_left.saturating_sub(n);
@@ -420,11 +470,7 @@ impl<S: Session> ConnState<S> {
     fn begin_linger(&mut self, stream: &Stream) {
         if self.linger.is_none() {
             self.session.release_buffers();
-            stream.shutdown_write();
-            self.linger = Some(Linger {
-                until: clock::after_ms(LINGER_MS),
-                bytes_left: LINGER_BYTES,
-            });
+            self.linger = Some(Linger::new(stream));
         }
     }
 
@@ -440,7 +486,12 @@ impl<S: Session> ConnState<S> {
             }
             step
         } else {
-            self.session.on_ready(stream, &core.shared, &core.latency)
+            match self.session.on_ready(stream, &core.shared, &core.latency) {
+                // A close after a complete response (not a stalled client's timeout) while kTLS
+                // still holds records: let them go first, as a lingering close does.
+                Step::Close if stream.tls_tx_pending() => Step::Linger,
+                step => step,
+            }
         };
         if !matches!(step, Step::Linger) {
             return step;

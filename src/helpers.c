@@ -315,6 +315,38 @@ void ktcp_tls_close_notify(struct socket *sock)
 #endif
 }
 
+/*
+ * Whether kTLS on @sock holds records that TCP has not taken yet (its send buffer was full:
+ * kTLS pushes them as room appears, from its tx work). A shutdown now would lose them. While
+ * it does, SOCK_NOSPACE is set, so that room appearing wakes the socket's waiters again. False
+ * on a socket that cannot send any more (error, shut down, not connected): nothing will go.
+ */
+bool ktcp_tls_tx_pending(struct socket *sock)
+{
+#if IS_ENABLED(CONFIG_TLS)
+	struct sock *sk = sock->sk;
+	const struct inet_connection_sock *icsk = inet_csk(sk);
+	bool pending = false;
+
+	lock_sock(sk);
+	if (icsk->icsk_ulp_ops && !strcmp(icsk->icsk_ulp_ops->name, "tls") && !sk->sk_err &&
+	    !(sk->sk_shutdown & SEND_SHUTDOWN) &&
+	    ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))) {
+		struct tls_context *ctx = tls_get_ctx(sk);
+
+		if (ctx && ctx->tx_conf == TLS_SW)
+			pending = ctx->partially_sent_record ||
+				  !list_empty(&tls_sw_ctx_tx(ctx)->tx_list);
+		if (pending)
+			set_bit(SOCK_NOSPACE, &sock->flags);
+	}
+	release_sock(sk);
+	return pending;
+#else
+	return false;
+#endif
+}
+
 /* Cancels @sk's pending handshake: true if it was pending (its done will not run). */
 bool ktcp_tls_cancel(struct sock *sk)
 {

@@ -55,7 +55,7 @@ impl kernel::Module for KechoRs {
         let server = Server::start(&config, EchoShared::new(idle)?)?;
         pr_info!(
             "listening on {} (backlog {}, {} workqueue, max {} connections, idle timeout {} s)\n",
-            config.addr,
+            server.addr(),
             config.backlog,
             if config.bound { "bound" } else { "unbound" },
             config.max_connections.get(),

@@ -109,16 +109,16 @@ impl kernel::Module for KhttpdRs {
             config.tls.is_some(),
         )?;
         let server = Server::start(&config, shared)?;
-        if let Some(tls) = &config.tls {
+        if let (Some(tls), Some(addr)) = (&config.tls, server.tls_addr()) {
             pr_info!(
                 "HTTPS on {} (handshakes by the TLS agent, at most {} ms each)\n",
-                tls.addr,
+                addr,
                 tls.timeout_ms
             );
         }
         pr_info!(
             "listening on {} ({}, keepalive {} s, header {} s, {} MiB of buffers, {} workqueue)\n",
-            config.addr,
+            server.addr(),
             mode,
             keepalive_s,
             header_s,

@@ -10,7 +10,7 @@ use crate::helpers::{
     ktcp_format_addr, ktcp_init_net, ktcp_init_wait_entry, ktcp_parse_addr, ktcp_sock_alloc_file,
     ktcp_sock_get, ktcp_sock_put, ktcp_sock_release, ktcp_sock_set_defer_accept,
     ktcp_sock_set_nodelay, ktcp_sock_set_rcvtimeo, ktcp_sock_set_reuseaddr, ktcp_sock_set_v6only,
-    ktcp_tls_close_notify,
+    ktcp_tls_close_notify, ktcp_tls_tx_pending,
 };
 use core::{
     ffi::{c_int, c_uint, c_void},
@@ -88,15 +88,34 @@ impl ListenAddr {
     }
 }
 
-impl core::fmt::Display for ListenAddr {
-    /// `a.b.c.d:port` or `[v6]:port`.
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+impl ListenAddr {
+    /// `a.b.c.d:port` or `[v6]:port`, kept as text.
+    pub(crate) fn text(&self) -> AddrText {
         let mut buf = [0u8; 64];
         // SAFETY: `self.ss` is a valid address (type invariant); `buf` is writable for its
         // length, and snprintf NUL-terminates within it.
         let n = unsafe { ktcp_format_addr(&self.ss, buf.as_mut_ptr().cast(), buf.len()) };
-        let n = usize::try_from(n).unwrap_or(0).min(buf.len() - 1);
-        f.write_str(core::str::from_utf8(&buf[..n]).unwrap_or("?"))
+        let len = usize::try_from(n).unwrap_or(0).min(buf.len() - 1);
+        AddrText { buf, len }
+    }
+}
+
+impl core::fmt::Display for ListenAddr {
+    /// `a.b.c.d:port` or `[v6]:port`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.text().fmt(f)
+    }
+}
+
+/// A formatted address (from [`ListenAddr::text`]).
+pub(crate) struct AddrText {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl core::fmt::Display for AddrText {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(core::str::from_utf8(&self.buf[..self.len]).unwrap_or("?"))
     }
 }
 
@@ -140,6 +159,7 @@ impl Drop for OwnedSocket {
 /// A TCP socket listening on a [`ListenAddr`]; on `::` it takes IPv4 clients too.
 pub(crate) struct Listener {
     sock: OwnedSocket,
+    addr: AddrText,
 }
 
 impl Listener {
@@ -195,7 +215,15 @@ impl Listener {
         })?;
         // SAFETY: the socket is valid and bound.
         to_result(unsafe { bindings::kernel_listen(sock.as_ptr(), backlog) })?;
-        Ok(Self { sock })
+        Ok(Self {
+            sock,
+            addr: addr.text(),
+        })
+    }
+
+    /// The address it listens on.
+    pub(crate) fn addr(&self) -> &AddrText {
+        &self.addr
     }
 
     /// Waits for a connection; `EAGAIN` when the accept timeout passes first, `EINVAL` once
@@ -212,6 +240,7 @@ impl Listener {
         unsafe { ktcp_sock_set_nodelay(sock.as_ptr()) };
         Ok(Stream {
             sock,
+            ktls: false,
             tls: AtomicBool::new(false),
         })
     }
@@ -225,6 +254,8 @@ impl Listener {
 /// A connected TCP socket; every operation is non-blocking.
 pub(crate) struct Stream {
     sock: OwnedSocket,
+    /// It carries the kernel's TLS layer (set once, after the handshake's check).
+    ktls: bool,
     /// It carries the kernel's TLS layer and has not said close_notify yet: the first
     /// shutdown sends it.
     tls: AtomicBool,
@@ -313,11 +344,22 @@ impl Stream {
     /// Marks the stream as carrying kTLS (its handshake succeeded).
     #[allow(dead_code)] // Used by khttpd_rs only.
     pub(crate) fn set_tls(&mut self) {
+        self.ktls = true;
         *self.tls.get_mut() = true;
     }
 
-    /// A TLS stream's close_notify alert, sent once, before the end of the stream.
-    fn close_notify(&self) {
+    /// Whether the kernel's TLS layer still holds records that TCP has not taken (they go as
+    /// room appears, and a shutdown now would lose them); if so, room appearing wakes the
+    /// socket's waiters. Always false on a plain stream. Process context (socket lock).
+    pub(crate) fn tls_tx_pending(&self) -> bool {
+        // SAFETY: the socket is valid and carries kTLS (`ktls` is set only after the
+        // handshake's check); the shim takes the socket lock and does not block otherwise.
+        self.ktls && unsafe { ktcp_tls_tx_pending(self.sock.as_ptr()) }
+    }
+
+    /// A TLS stream's close_notify alert, sent once, before the end of the stream; queued
+    /// behind what kTLS still holds. Nothing on a plain stream.
+    pub(crate) fn close_notify(&self) {
         if self.tls.swap(false, Ordering::Relaxed) {
             // SAFETY: the socket is valid and carries kTLS (set only after the handshake's
             // check); the shim sends the alert without blocking or signalling, once (the swap).

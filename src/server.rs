@@ -10,7 +10,7 @@ use crate::{
     clock::{self, Deadline},
     conn::{Core, Session},
     latency::Latency,
-    net::{ListenAddr, Listener},
+    net::{AddrText, ListenAddr, Listener},
     params::Tunable,
     queue::OwnedQueue,
     stats::StatsDir,
@@ -156,6 +156,19 @@ impl<S: Session> Server<S> {
             server._tls = Some(TlsAcceptor::start(tls, listener, core)?);
         }
         Ok(server)
+    }
+}
+
+impl<S: Session> Server<S> {
+    /// Where it listens (`0.0.0.0` for a `::` that fell back).
+    pub(crate) fn addr(&self) -> &AddrText {
+        self._acceptor.listener.addr()
+    }
+
+    /// Where the HTTPS listener listens, if there is one.
+    #[allow(dead_code)] // Used by khttpd_rs only.
+    pub(crate) fn tls_addr(&self) -> Option<&AddrText> {
+        self._tls.as_ref().map(|t| t.addr())
     }
 }
 

@@ -10,7 +10,7 @@ use crate::{
     clock::{self, Deadline},
     conn::{bump, Core, Session},
     handshake::{self, HandshakeOwner, Pending, Started},
-    net::{ListenAddr, Listener, Stream},
+    net::{AddrText, ListenAddr, Listener, Stream},
     thread::{KThread, ThreadContext, ThreadMain},
 };
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -20,9 +20,13 @@ use kernel::{c_str, prelude::*, sync::Arc};
 const ACCEPT_POLL_MS: u32 = 200;
 /// Back-off after an accept error other than a timeout.
 const ACCEPT_BACKOFF_MS: u32 = 10;
-/// The most handshakes this server keeps pending; past it a new client is closed at once
-/// (`net/handshake` has its own limit per network namespace, which refuses with `EAGAIN`).
+/// The most handshakes this server keeps pending; past it a new client is closed at once.
 const MAX_PENDING: usize = 4096;
+/// How often a client that found `net/handshake`'s queue full (its limit per network
+/// namespace: `EAGAIN`) is submitted again. Meanwhile no one else is accepted: later clients
+/// wait in the listen backlog, in their order of arrival, and their handshake's time starts
+/// only once the agent can take them.
+const BUSY_RETRY_MS: u32 = 20;
 
 /// The HTTPS counters (in the module's debugfs directory when `tls_port` is set).
 #[derive(Default)]
@@ -86,6 +90,14 @@ impl<S: Session> TlsAcceptor<S> {
     }
 }
 
+impl<S: Session> TlsAcceptor<S> {
+    /// Where it listens.
+    #[allow(dead_code)] // Used by khttpd_rs only.
+    pub(crate) fn addr(&self) -> &AddrText {
+        self.listener.addr()
+    }
+}
+
 impl<S: Session> Drop for TlsAcceptor<S> {
     fn drop(&mut self) {
         self.listener.shutdown();
@@ -126,17 +138,16 @@ impl<S: Session> HandshakeOwner for TlsOwner<S> {
     }
 }
 
-/// A client on its way through the handshake, and when it is given up.
+/// A client with the agent, and when it is given up.
 struct InFlight<S: Session> {
-    state: Flight<S>,
+    pending: Pending<TlsOwner<S>>,
     deadline: Deadline,
 }
 
-enum Flight<S: Session> {
-    /// With the agent.
-    Pending(Pending<TlsOwner<S>>),
-    /// Waiting for room: the namespace had too many handshakes pending (`EAGAIN`).
-    Busy(Stream),
+/// A client waiting for room in `net/handshake`'s queue, and when it is given up.
+struct Waiting {
+    stream: Stream,
+    deadline: Deadline,
 }
 
 /// The HTTPS accept thread's body.
@@ -147,35 +158,28 @@ struct TlsLoop<S: Session> {
 }
 
 impl<S: Session> TlsLoop<S> {
-    /// Hands a new client to the agent, or closes it (counted) when that cannot be done.
-    fn start(&self, stream: Stream, slots: &mut KVec<Option<InFlight<S>>>) {
+    /// The time a client may take from its submission (or its arrival, while it waits for
+    /// room): the agent's own limit, then a second for its answer to arrive.
+    fn deadline(&self) -> Deadline {
+        clock::after_ms(self.timeout_ms.saturating_add(1000))
+    }
+
+    /// Hands a client to the agent, or closes it (counted) when that cannot be done. Returns
+    /// it if `net/handshake` has no room for it now.
+    fn start(
+        &self,
+        stream: Stream,
+        deadline: Deadline,
+        slots: &mut KVec<Option<InFlight<S>>>,
+    ) -> Option<Waiting> {
         let free = slots.iter().position(|s| s.is_none());
         if free.is_none() && slots.len() >= MAX_PENDING {
             self.refuse();
-            return;
+            return None;
         }
-        // The agent's own limit, then a second for its answer to arrive.
-        let deadline = clock::after_ms(self.timeout_ms.saturating_add(1000));
-        let Some(state) = self.submit(stream) else {
-            return;
-        };
-        let flight = InFlight { state, deadline };
-        match free {
-            Some(i) => slots[i] = Some(flight),
-            // On failure the handshake is canceled (or waited for) as it drops.
-            None => {
-                if slots.push(Some(flight), GFP_KERNEL).is_err() {
-                    self.refuse();
-                }
-            }
-        }
-    }
-
-    /// Hands `stream` to the agent: what became of it, or `None` if it was closed.
-    fn submit(&self, stream: Stream) -> Option<Flight<S>> {
-        match Pending::start(stream, self.owner.clone(), self.timeout_ms) {
-            Ok(Started::Pending(p)) => Some(Flight::Pending(p)),
-            Ok(Started::Busy(s)) => Some(Flight::Busy(s)),
+        let pending = match Pending::start(stream, self.owner.clone(), self.timeout_ms) {
+            Ok(Started::Pending(p)) => p,
+            Ok(Started::Busy(stream)) => return Some(Waiting { stream, deadline }),
             Err(e) => {
                 // ESRCH: nobody listens on the handshake family's group. Said once per
                 // absence (a handshake that succeeds re-arms it), not per client.
@@ -187,9 +191,37 @@ impl<S: Session> TlsLoop<S> {
                     );
                 }
                 self.refuse();
-                None
+                return None;
+            }
+        };
+        let flight = InFlight {
+            pending,
+            deadline: self.deadline(),
+        };
+        match free {
+            Some(i) => slots[i] = Some(flight),
+            // On failure the handshake is canceled (or waited for) as it drops.
+            None => {
+                if slots.push(Some(flight), GFP_KERNEL).is_err() {
+                    self.refuse();
+                }
             }
         }
+        None
+    }
+
+    /// Submits a waiting client again, or closes it (counted) at its deadline.
+    fn retry(&self, w: Waiting, slots: &mut KVec<Option<InFlight<S>>>) -> Option<Waiting> {
+        if clock::now() >= w.deadline {
+            self.close_waiting(w);
+            return None;
+        }
+        self.start(w.stream, w.deadline, slots)
+    }
+
+    fn close_waiting(&self, w: Waiting) {
+        w.stream.shutdown();
+        self.refuse();
     }
 
     fn refuse(&self) {
@@ -198,36 +230,24 @@ impl<S: Session> TlsLoop<S> {
         }
     }
 
-    /// Forgets the finished handshakes, cancels those past their deadline (all of them with
-    /// `all`, unloading), and submits again those that waited for room.
+    /// Forgets the finished handshakes and cancels those past their deadline (all of them
+    /// with `all`, unloading).
     fn sweep(&self, slots: &mut KVec<Option<InFlight<S>>>, all: bool) {
         let now = clock::now();
         for slot in slots.iter_mut() {
             let Some(f) = slot.take() else { continue };
-            let expired = all || now >= f.deadline;
-            *slot = match f.state {
-                Flight::Pending(p) => {
-                    if !p.finished() && expired && p.cancel() && !all {
-                        if let Some(c) = self.owner.counters() {
-                            bump(&c.timeouts);
-                        }
-                    }
-                    // An outcome being delivered finishes as the `Pending` drops.
-                    (!p.finished() && !all).then_some(InFlight {
-                        state: Flight::Pending(p),
-                        deadline: f.deadline,
-                    })
+            let p = f.pending;
+            // Unloading (`all`), the `Pending` cancels as it drops below.
+            if !all && now >= f.deadline && !p.finished() && p.cancel() {
+                if let Some(c) = self.owner.counters() {
+                    bump(&c.timeouts);
                 }
-                Flight::Busy(stream) if expired => {
-                    stream.shutdown();
-                    self.refuse();
-                    None
-                }
-                Flight::Busy(stream) => self.submit(stream).map(|state| InFlight {
-                    state,
-                    deadline: f.deadline,
-                }),
-            };
+            }
+            // An outcome being delivered finishes as the `Pending` drops.
+            *slot = (!p.finished() && !all).then_some(InFlight {
+                pending: p,
+                deadline: f.deadline,
+            });
         }
     }
 }
@@ -235,16 +255,26 @@ impl<S: Session> TlsLoop<S> {
 impl<S: Session> ThreadMain for TlsLoop<S> {
     fn run(self, thread: &ThreadContext) {
         let mut slots: KVec<Option<InFlight<S>>> = KVec::new();
+        let mut waiting: Option<Waiting> = None;
         while !thread.should_stop() {
-            match self.listener.accept() {
-                Ok(stream) => self.start(stream, &mut slots),
-                Err(e) if e == EAGAIN => {}
-                Err(_) if thread.should_stop() => break,
-                Err(_) => thread.sleep_ms(ACCEPT_BACKOFF_MS),
+            if let Some(w) = waiting.take() {
+                thread.sleep_ms(BUSY_RETRY_MS);
+                waiting = self.retry(w, &mut slots);
+            } else {
+                match self.listener.accept() {
+                    Ok(stream) => waiting = self.start(stream, self.deadline(), &mut slots),
+                    Err(e) if e == EAGAIN => {}
+                    Err(_) if thread.should_stop() => break,
+                    Err(_) => thread.sleep_ms(ACCEPT_BACKOFF_MS),
+                }
             }
             self.sweep(&mut slots, false);
         }
-        // Unloading: cancel what is pending; outcomes being delivered finish as the slots drop.
+        // Unloading: close the waiting client, cancel what is pending; outcomes being
+        // delivered finish as the slots drop.
+        if let Some(w) = waiting {
+            self.close_waiting(w);
+        }
         self.sweep(&mut slots, true);
         drop(slots);
         // No callback may still be returning into this module once the thread is joined.
