@@ -2,7 +2,8 @@
 # make soak: the long robustness run in the debug guest (about an hour under TCG): hostile
 # input, load/unload cycles and allocation-failure injection per module, with kmemleak, the
 # counters and the part's dmesg checked after each part, plus the tests too long for
-# `make check` (the 1,000-client runs). Last line: N passed, M failed, K skipped.
+# `make check` (the 1,000-client runs, the TLS storm and loads), and a short boot without IPv6.
+# Last line: N passed, M failed, K skipped.
 # SOAK_SECS, SOAK_CYCLES, FAULT_SECS shorten or lengthen it; SEED replays the storms.
 source "$(dirname "$0")/common.sh"
 cd "$KTCP_ROOT"
@@ -27,6 +28,15 @@ vm_rc=${PIPESTATUS[0]}
 tally_guest "$out/counts" soak
 grep -q 'guest dmesg clean' "$out/soak.log"; item soak/dmesg-clean-at-end $? "kernel reports in $out/dmesg.txt"
 [ "$vm_rc" = 0 ] || [ "$failed" -gt 0 ] || item soak/completed 1 "vm.sh status $vm_rc"
+# A second, short boot without IPv6 (ipv6.disable=1): bind=:: falls back to 0.0.0.0.
+out6=$(vm_run_dir debug)
+KTCP_APPEND=ipv6.disable=1 bash scripts/vm.sh --flavour debug --timeout 900 --out "$out6" -- \
+  "FLAVOUR=debug bash scripts/guest/noipv6.sh" | tee "$out6/noipv6.log"
+vm6_rc=${PIPESTATUS[0]}
+before=$failed
+tally_guest "$out6/counts" noipv6
+grep -q 'guest dmesg clean' "$out6/noipv6.log"; item soak/noipv6-dmesg-clean $? "kernel reports in $out6/dmesg.txt"
+[ "$vm6_rc" = 0 ] || [ "$failed" -gt "$before" ] || item soak/noipv6-completed 1 "vm.sh status $vm6_rc"
 stage "soak done in $(( $(date +%s) - T0 )) s (guest run: ${out#"$KTCP_ROOT"/})"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

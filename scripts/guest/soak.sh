@@ -9,7 +9,7 @@
 # FAULT_SECS (default 120); SEED replays the storms.
 source "$(dirname "$0")/lib.sh"
 : >"$COUNTS"
-plan 28
+plan 29
 secs=${SOAK_SECS:-300} cycles=${SOAK_CYCLES:-100}
 F=/sys/kernel/debug
 "$BIN/itest" mkroot /tmp/ktcp-www --outside /tmp/ktcp-outside --big-mib 64 >/dev/null || { echo "soak.sh: itest mkroot failed"; exit 1; }
@@ -64,6 +64,9 @@ HARD_PARTS="churn redbot" run_script hardening.sh
 LONG=1 run_script kecho.sh
 LONG=1 run_script khttpd.sh
 LONG=1 RUN_ID=hardening-long run_script hardening.sh http fifo
+# tls.sh whole: 1,000 TLS keep-alive clients at once, a 64 MiB file over TLS, a 60 s storm on
+# the HTTPS port.
+LONG=1 run_script tls.sh
 # DKMS as on a real machine: dkms install, status and remove in the guest (minutes under TCG).
 DKMS_GUEST=full run_script dkms.sh
 check soak/moved-tests-dmesg-clean dmesg_clean_since moved

@@ -5,11 +5,13 @@
 //! - `hold`: N connections held open (half of them mid-request) until the server closes
 //!   them, for `rmmod` under TLS load.
 //! - `storm`: hostile and good clients mixed for a while, then one good request.
+//! - `lying-agent`: answers handshake requests with success without doing any.
 //!
 //! Every mode prints one summary line and exits 1 if what it checks did not hold.
 
 mod conn;
 mod load;
+mod lying;
 mod storm;
 
 use anyhow::Result;
@@ -52,6 +54,15 @@ impl Common {
 
 #[derive(Subcommand)]
 enum Mode {
+    /// Answers handshake requests with DONE 0 and no handshake (needs CAP_NET_ADMIN).
+    LyingAgent {
+        /// Requests to answer before exiting.
+        #[arg(long, default_value_t = 1)]
+        count: usize,
+        /// Gives up after this many seconds.
+        #[arg(long, default_value_t = 30)]
+        secs: u64,
+    },
     /// Keep-alive clients, every response verified.
     Get {
         #[command(flatten)]
@@ -119,6 +130,7 @@ fn runtime(threads: usize) -> Result<tokio::runtime::Runtime> {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.mode {
+        Mode::LyingAgent { count, secs } => lying::run(count, secs),
         Mode::Get {
             common,
             paths,
