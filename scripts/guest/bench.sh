@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench, guest side: kecho_rs and khttpd_rs against their peers, all in this one boot.
-# Usage (perf guest, repo root): bash scripts/guest/bench.sh [echo] [http] [conc]   (default: all;
-#   conc is conc-echo plus conc-http, which can also be named alone)
+# Usage (perf guest, repo root): bash scripts/guest/bench.sh [echo] [http] [conc] [stream] [trace] [tls]
+#   (default: echo http conc stream tls; conc is conc-echo plus conc-http, which can also be
+#   named alone)
 #   echo  kecho-bench, 64 B / 4 KiB / 64 KiB: kecho_rs (unbound and bound workqueue) vs
 #         user-echo-server (epoll)
 #   http  1 KiB / 16 KiB / 1 MiB files at 1 / 32 / 256 / 1,000 clients, wrk (keep-alive) and
@@ -11,13 +12,17 @@
 #   stream  100 small-request clients alone and beside one 1 GiB stream
 #   trace   the trace events' cost: built in but off, and with the access log, against a
 #           build without them (KTCP_TRACE=0)
-# Every echo and http cell runs REPEATS times (default 3), the servers alternating
+#   tls   HTTPS, 1 KiB / 16 KiB / 1 MiB: keep-alive (wrk) at 32 and 256 clients, a new
+#         connection per request (ab) at 1 and 32: khttpd_rs (tls_port, ktcp-tls-agent) vs
+#         nginx, TLS 1.3 only, one certificate, no session resumption on either
+# Every echo, http and tls cell runs REPEATS times (default 3), the servers alternating
 # (A B A B A B); conc and stream run once. Every client run is wrapped in GNU time and framed
 # by /proc/stat and /proc/net/snmp reads, and its RESULT line gains the guest's busy CPU, the
 # client's own CPU, the server's CPU per request and the connections the client opened.
 # BENCH_QUICK=1 shrinks every duration, count and the matrix, for iterating on this script.
-# Writes $KTCP_OUT/bench/: {echo,http,conc,stream,trace}.txt (RESULT lines), latency.txt (the
-# modules' latency histograms per load), mem.txt (MEM lines),
+# Writes $KTCP_OUT/bench/: {echo,http,conc,stream,trace,tls}.txt (RESULT lines), latency.txt (the
+# modules' latency histograms per load), mem.txt (MEM lines), tls-counters.txt (khttpd_rs's
+# HTTPS counters and the agent's handshakes per load),
 # failures.txt (one line per client or server failure), logs/ (every client's output).
 # Exits 1 when a server failed to answer; slow numbers are never a failure.
 FLAVOUR=perf
@@ -28,11 +33,13 @@ LOGS=$OUT/logs
 WWW=/tmp/bench-www
 NGX=/tmp/bench-nginx
 KECHO_PORT=12345 USER_ECHO_PORT=12346 KHTTPD_PORT=8081 NGINX_PORT=8082
+KHTTPD_TLS_PORT=8443 NGINX_TLS_PORT=8444
+TLS=/tmp/bench-tls   # the certificate, its key and the agent's config and log
 QUICK=${BENCH_QUICK:-0}
 REPEATS=${REPEATS:-3}
 REP=1   # the repeat being run; every RESULT line carries it as repeat=
 HZ=$(getconf CLK_TCK)
-parts=${*:-echo http conc stream}
+parts=${*:-echo http conc stream tls}
 mkdir -p "$LOGS"
 : >"$OUT/failures.txt"
 
@@ -184,13 +191,30 @@ make_www() {
   done
 }
 
-# nginx_start CLIENTS: nginx as a production admin runs it: a worker per vCPU, each listening
-# on its own SO_REUSEPORT socket, open_file_cache, sendfile, TCP_NOPUSH/NODELAY, no access
-# log, keep-alive connections never closed by a request count, and a connection table sized
-# to the scenario (CLIENTS + 128 per worker: one worker may get every client).
+# nginx_start CLIENTS [tls]: nginx as a production admin runs it: a worker per vCPU, each
+# listening on its own SO_REUSEPORT socket, open_file_cache, sendfile, TCP_NOPUSH/NODELAY, no
+# access log, keep-alive connections never closed by a request count, and a connection table
+# sized to the scenario (CLIENTS + 128 per worker: one worker may get every client). With tls,
+# also HTTPS on NGINX_TLS_PORT, as khttpd_rs and its agent serve it: TLS 1.3 only, the same
+# certificate, no session tickets or cache (the agent resumes no session), ALPN as nginx does
+# by default, and no kTLS (ssl_conf_command Options KTLS is not set, the default): OpenSSL
+# encrypts in user space, so sendfile does not apply to these responses. The plain server then
+# has stub_status at /nginx-status, for served_requests.
 nginx_start() {
-  local conns=$(($1 + 128))
+  local conns=$(($1 + 128)) tls_server='' status=''
   mkdir -p "$NGX/logs"
+  [ "${2:-}" = tls ] && status="
+    location = /nginx-status { stub_status; }" tls_server="
+  server {
+    listen 127.0.0.1:$NGINX_TLS_PORT ssl reuseport deferred backlog=4096;
+    ssl_certificate $TLS/cert.pem;
+    ssl_certificate_key $TLS/key.pem;
+    ssl_protocols TLSv1.3;
+    ssl_session_tickets off;
+    ssl_session_cache off;
+    root $WWW;
+    index index.html;
+  }"
   cat >"$NGX/nginx.conf" <<EOF
 user root;
 worker_processes $(nproc);
@@ -217,8 +241,8 @@ http {
   server {
     listen 127.0.0.1:$NGINX_PORT reuseport deferred backlog=4096;
     root $WWW;
-    index index.html;
-  }
+    index index.html;$status
+  }$tls_server
 }
 EOF
   nginx -p "$NGX" -c "$NGX/nginx.conf" -e "$NGX/logs/error.log" >"$LOGS/nginx-start.log" 2>&1 ||
@@ -266,14 +290,22 @@ htstress() {
 # RESULT line. errors counts wrk's socket errors (connect, read, write, timeout) and non-2xx.
 wrk_run() {
   local file=$1 server=$2 scenario=$3 port=$4 path=$5 clients=$6 secs=$7
-  local log status threads=2 line
+  local log status threads=2
   log=$(run_log "$scenario" "$server")
   [ "$clients" -lt 2 ] && threads=1
   measured "$port" "$log" timeout -k 5 $((secs + 60)) wrk -t "$threads" -c "$clients" -d "${secs}s" \
     --timeout "$((secs > 10 ? 2 * secs : 10))s" \
     --latency "http://127.0.0.1:$port/$path"
   status=$?
-  line=$(awk -v server="$server" -v scenario="$scenario" -v clients="$clients" '
+  keep "$file" "$log" "$status" "$(wrk_result "$log" "$server" "$scenario" "$clients")"
+}
+
+# wrk_result LOG SERVER SCENARIO CLIENTS [REQUESTS SECS]: the RESULT line of a wrk report;
+# with REQUESTS and SECS (a measured window, wrk_window) its requests and rps are those.
+# errors counts wrk's socket errors (connect, TLS handshakes included; read, write, timeout)
+# and non-2xx.
+wrk_result() {
+  awk -v server="$2" -v scenario="$3" -v clients="$4" -v window_requests="${5:-}" -v window_s="${6:-}" '
     function us(v) {
       if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return (v + 0) * 1e3
       if (v ~ /s$/) return (v + 0) * 1e6; if (v ~ /m$/) return (v + 0) * 6e7; return v + 0
@@ -286,32 +318,42 @@ wrk_run() {
     /^Requests\/sec:/ { rps = $2 }
     END {
       if (rps == "") exit
+      if (window_s != "") { requests = window_requests; rps = (window_s > 0 ? window_requests / window_s : 0) }
       printf "RESULT tool=wrk scenario=%s server=%s clients=%d requests=%d errors=%d socket_errors=%d non2xx=%d rps=%.1f p50_us=%.0f p99_us=%.0f keepalive=1\n",
         scenario, server, clients, requests, sockerr + non2xx, sockerr, non2xx, rps, p50, p99
-    }' "$log")
-  keep "$file" "$log" "$status" "$line"
+    }' "$1"
 }
 
-# ab FILE SERVER SCENARIO PORT PATH CLIENTS SECS MAX: a new connection per request (no -k), at
-# most MAX requests or SECS seconds; -r counts receive errors instead of aborting on the first.
+# ab FILE SERVER SCENARIO PORT PATH CLIENTS SECS MAX [SCHEME]: a new connection per request (no
+# -k), at most MAX requests or SECS seconds; -r counts receive errors instead of aborting on
+# the first. Over https ab's TLS failures count as errors (tls_errors: its "SSL handshake
+# failed", "SSL read failed" and "SSL write failed" lines): ab counts a failed handshake as a
+# complete request, and as a failed one only if its length differs from the first answer's,
+# so that failures from the first request on would not show in "Failed requests" at all.
+# Its "SSL/TLS Protocol" line gives tls_version= and cipher=.
 ab_run() {
-  local file=$1 server=$2 scenario=$3 port=$4 path=$5 clients=$6 secs=$7 max=$8
+  local file=$1 server=$2 scenario=$3 port=$4 path=$5 clients=$6 secs=$7 max=$8 scheme=${9:-http}
   local log status line
   log=$(run_log "$scenario" "$server")
   measured "$port" "$log" timeout -k 5 $((secs + 60)) ab -r -s $((secs > 10 ? 2 * secs : 10)) -c "$clients" -t "$secs" -n "$max" \
-    "http://127.0.0.1:$port/$path"
+    "$scheme://127.0.0.1:$port/$path"
   status=$?
-  line=$(awk -v server="$server" -v scenario="$scenario" -v clients="$clients" '
+  line=$(awk -v server="$server" -v scenario="$scenario" -v clients="$clients" -v tls="$([ "$scheme" = https ] && echo 1)" '
     /^Complete requests:/ { requests = $3 }
     /^Failed requests:/ { failed = $3 }
     /^Non-2xx responses:/ { non2xx = $3 }
     /^Requests per second:/ { rps = $4 }
     /^ +50% / { p50 = $2 * 1000 }
     /^ +99% / { p99 = $2 * 1000 }
+    # Not anchored: the first may follow "Benchmarking ... (be patient)..." on its line.
+    /SSL (handshake|read|write) failed/ { tls_errors += gsub(/SSL (handshake|read|write) failed/, "&") }
+    /^SSL\/TLS Protocol:/ { split($3, proto, ","); version = proto[1]; cipher = proto[2] }
     END {
       if (rps == "") exit
-      printf "RESULT tool=ab scenario=%s server=%s clients=%d requests=%d errors=%d failed=%d non2xx=%d rps=%.1f p50_us=%.0f p99_us=%.0f keepalive=0\n",
-        scenario, server, clients, requests, failed + non2xx, failed, non2xx, rps, p50, p99
+      printf "RESULT tool=ab scenario=%s server=%s clients=%d requests=%d errors=%d failed=%d non2xx=%d rps=%.1f p50_us=%.0f p99_us=%.0f keepalive=0",
+        scenario, server, clients, requests, failed + non2xx + tls_errors, failed, non2xx, rps, p50, p99
+      if (tls) printf " tls_errors=%d tls_version=%s cipher=%s", tls_errors, (version == "" ? "-" : version), (cipher == "" ? "-" : cipher)
+      printf "\n"
     }' "$log")
   keep "$file" "$log" "$status" "$line"
 }
@@ -684,10 +726,231 @@ bench_trace() {
   REP=1
 }
 
+# ---- tls ----------------------------------------------------------------------------------
+
+# tls_setup: the one certificate both HTTPS servers present (EC P-256, for IP 127.0.0.1, made
+# as scripts/guest/tls.sh makes its own) and the agent's configuration.
+tls_setup() {
+  mkdir -p "$TLS"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=ktcp-bench \
+    -addext "subjectAltName=IP:127.0.0.1" -keyout "$TLS/key.pem" -out "$TLS/cert.pem" 2>"$TLS/openssl.log" ||
+    { failed "openssl could not make the certificate: $(tr '\n' ' ' <"$TLS/openssl.log")"; return 1; }
+  printf 'cert = "%s"\nkey = "%s"\n' "$TLS/cert.pem" "$TLS/key.pem" >"$TLS/agent.toml"
+}
+
+# agent_start / agent_stop: ktcp-tls-agent, the handshake half of khttpd_rs's HTTPS, logging
+# to $TLS/agent.log (tmpfs: it writes a line per handshake); ready once it has joined the
+# handshake family's group. Its CPU is the guest's busy time, so it counts as the server's.
+AGENT_PID='' AGENT_LINES=0
+agent_start() {
+  : >"$TLS/agent.log"
+  "$BIN/ktcp-tls-agent" --config "$TLS/agent.toml" >>"$TLS/agent.log" 2>&1 &
+  AGENT_PID=$!
+  wait_line "$TLS/agent.log" "[INFO ] listening for handshake requests" 30 "$AGENT_PID" && return
+  failed "ktcp-tls-agent did not get ready: $(tail -n 3 "$TLS/agent.log" | tr '\n' ' ')"
+  agent_stop
+  return 1
+}
+agent_stop() {
+  [ -n "$AGENT_PID" ] || return 0
+  kill -TERM "$AGENT_PID" 2>/dev/null
+  wait "$AGENT_PID" || failed "ktcp-tls-agent exited with status $? (0 expected after SIGTERM): $(tail -n 3 "$TLS/agent.log" | tr '\n' ' ')"
+  AGENT_PID=''
+  grep -v ' established ' "$TLS/agent.log" | head -n 200 >"$LOGS/tls-agent.log"
+}
+
+# tls_negotiated: what each HTTPS server agrees on with an OpenSSL client (the library of wrk
+# and ab): kept in logs/tls-negotiated.txt; anything but TLS 1.3 with our certificate (verified
+# against it) is a failure.
+tls_negotiated() {
+  local server port out
+  for server in khttpd_rs-tls nginx-tls; do
+    port=$KHTTPD_TLS_PORT; [ $server = nginx-tls ] && port=$NGINX_TLS_PORT
+    out=$(timeout 30 openssl s_client -connect 127.0.0.1:$port -CAfile "$TLS/cert.pem" -verify_return_error </dev/null 2>&1 |
+      grep -E '^(Peer signature type|Server Temp Key|New, |Verify return code)' | tr '\n' ' ')
+    echo "$server: $out" >>"$LOGS/tls-negotiated.txt"
+    say "tls: $server: $out"
+    [[ $out == *"New, TLSv1.3, "*"Verify return code: 0 (ok)"* ]] || failed "$server: no TLS 1.3 with our certificate: $out"
+  done
+}
+
+# tls_warm_up: the 1 KiB file four times from each HTTPS server, each on a new connection, and
+# compared byte for byte; so the first handshakes after a load (page faults in the agent, in
+# nginx's new workers) stay out of the measured runs.
+tls_warm_up() {
+  local server port i
+  for server in khttpd_rs-tls nginx-tls; do
+    port=$KHTTPD_TLS_PORT; [ $server = nginx-tls ] && port=$NGINX_TLS_PORT
+    for ((i = 0; i < 4; i++)); do
+      if ! curl -sS --tlsv1.3 --cacert "$TLS/cert.pem" --max-time 30 -o "$TLS/warm.html" "https://127.0.0.1:$port/file-1k.html" 2>>"$LOGS/tls-warm-up.log" ||
+        ! cmp -s "$TLS/warm.html" "$WWW/file-1k.html"; then
+        failed "$server: the 1 KiB file over HTTPS was not served intact (logs/tls-warm-up.log)"; break
+      fi
+    done
+  done
+}
+
+# tls_counters WHAT: khttpd_rs's HTTPS counters for the load just run and the agent's handshake
+# lines since the last call, to tls-counters.txt. tls_failed also counts what clients abandon:
+# each wrk run first probes the port with a bare connect and close, and ab leaves the
+# handshakes in flight when its time is up; a timeout or a refusal (no agent, or no room in
+# net/handshake's queue) is a failure, and so is an agent that has died.
+tls_counters() {
+  local what=$1 name line='' established failed
+  for name in handshakes failed timeouts refused; do counter khttpd_rs "tls_$name"; line+=" tls_$name=$REPLY"; done
+  established=$(tail -n +$((AGENT_LINES + 1)) "$TLS/agent.log" | grep -c ' established ')
+  failed=$(tail -n +$((AGENT_LINES + 1)) "$TLS/agent.log" | grep -c ' failed ')
+  AGENT_LINES=$(wc -l <"$TLS/agent.log")
+  line="$what:$line; agent: $established established, $failed failed"
+  echo "$line" >>"$OUT/tls-counters.txt"
+  say "tls: $line"
+  [[ $line == *" tls_timeouts=0 tls_refused=0;"* ]] || failed "khttpd_rs $what: HTTPS handshakes timed out or refused:$line"
+  kill -0 "$AGENT_PID" 2>/dev/null || failed "ktcp-tls-agent died: $(tail -n 3 "$TLS/agent.log" | tr '\n' ' ')"
+}
+
+# served_requests SERVER: the requests the HTTPS server has answered so far, in REPLY: khttpd_rs's
+# debugfs counter, or nginx's stub_status (read with builtins; it counts that request too).
+served_requests() {
+  local fd line
+  REPLY=0
+  if [ "$1" = khttpd_rs-tls ]; then counter khttpd_rs requests; return; fi
+  exec {fd}<>"/dev/tcp/127.0.0.1/$NGINX_PORT" || return 1
+  printf 'GET /nginx-status HTTP/1.0\r\nHost: localhost\r\n\r\n' >&"$fd"
+  while IFS= read -r -u "$fd" line; do
+    [[ ${line%$'\r'} =~ ^\ *[0-9]+\ +[0-9]+\ +([0-9]+)\ *$ ]] && REPLY=${BASH_REMATCH[1]}
+  done
+  exec {fd}<&-
+}
+# ready_clients PORT: client connections to PORT that have received 1500 bytes or more: the
+# server's TLS handshake flight (under 1.2 KiB with this certificate) and some of an answer.
+ready_clients() {
+  ss -Htni state established "( dport = :$1 )" |
+    awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^bytes_received:/ && substr($i, 16) + 0 >= 1500) n++ } END { print n + 0 }'
+}
+# process_cpu PID: the user+sys CPU seconds of process PID so far (all its threads), in REPLY.
+process_cpu() {
+  local -a stat
+  read -r -a stat <"/proc/$1/stat" || { REPLY=0; return 1; }
+  REPLY=$(((stat[13] + stat[14]) * 1000 / HZ))   # ms
+}
+
+# wrk_window FILE SERVER SCENARIO PORT PATH CLIENTS SECS: keep-alive load over https (wrk, one
+# thread) measured in a window: from the moment every client has its TLS connection and has
+# received some of its first answer (waited for at most 180 s), for SECS seconds; then wrk is
+# stopped (SIGINT: it prints its report). The RESULT line's requests and rps (counted by the
+# server), busy CPU and client CPU are the window's, so that the TLS handshakes, in user space
+# for both servers and costly under TCG (about 0.1 s of CPU each), do not count as keep-alive
+# work; p50, p99 and errors are wrk's, over the whole run; warmup_s is the wait for the clients
+# and ready how many were counted then. A client's answer may take 30 s (--timeout).
+wrk_window() {
+  local file=$1 server=$2 scenario=$3 port=$4 path=$5 clients=$6 secs=$7
+  local log pid t0 i ready=0 warm req0 busy0 idle0 win0 client0 status=0 line opens0
+  log=$(run_log "$scenario" "$server")
+  active_opens; opens0=$REPLY
+  t0=$EPOCHREALTIME
+  wrk -t 1 -c "$clients" -d "$((secs + 200))s" --timeout 30s --latency "https://127.0.0.1:$port/$path" >"$log" 2>&1 &
+  pid=$!
+  for ((i = 0; i < 720; i++)); do
+    ready=$(ready_clients "$port")
+    [ "$ready" -ge "$clients" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    snooze 0.25
+  done
+  warm=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+  [ "$ready" -ge "$clients" ] || failed "$(basename "$log" .log): $ready of $clients clients had their TLS connection and an answer after ${warm}s"
+  served_requests "$server"; req0=$REPLY
+  process_cpu "$pid"; client0=$REPLY
+  cpu_sample; busy0=$CPU_BUSY idle0=$CPU_IDLE win0=$CPU_T
+  snooze "$secs"
+  process_cpu "$pid"
+  cpu_sample
+  local client_ms=$((REPLY - client0)) busy_ticks=$((CPU_BUSY - busy0)) idle=$((CPU_IDLE - idle0)) win1=$CPU_T
+  served_requests "$server"
+  local requests=$((REPLY - req0))
+  [ "$server" = nginx-tls ] && requests=$((requests - 1))   # the second stub_status request
+  if kill -INT "$pid" 2>/dev/null; then wait "$pid" || status=$?; else wait "$pid"; status="ended early ($?)"; fi
+  drained "$port"
+  active_opens
+  [ "$server" = nginx-tls ] && REPLY=$((REPLY - 2))   # the two stub_status reads
+  MEASURED=$(awk -v t0="$win0" -v t1="$win1" -v cpus="$(nproc)" -v idle="$idle" -v ticks="$busy_ticks" -v hz="$HZ" \
+    -v client_ms="$client_ms" -v opens=$((REPLY - opens0)) 'BEGIN {
+      printf "wall_s=%.3f busy_s=%.3f busy_ticks_s=%.3f client_cpu_s=%.3f connects=%d", t1 - t0,
+        cpus * (t1 - t0) - idle / hz, ticks / hz, client_ms / 1000, opens
+    }')
+  line=$(wrk_result "$log" "$server" "$scenario" "$clients" "$requests" "$(field "$MEASURED" wall_s)")
+  keep "$file" "$log" "$status" "${line:+$line warmup_s=$warm ready=$ready}"
+}
+
+# tls_secs C SIZE SECS: the run (or window) time of a tls cell: SECS, or longer where C clients
+# fetching the file all at once need it for about two answers each at 3 MiB/s, half of what
+# either server sends over TLS in this guest (about 7 MiB/s with 1 MiB files: the guest
+# kernel has no AES-NI or CLMUL glue, so kTLS runs the generic C AES-GCM under TCG).
+tls_secs() {
+  local need=$(( ($1 * $(numfmt --from=iec "${2^^}") + 3 * 1048576 - 1) / (3 * 1048576) ))
+  echo $((need > $3 ? need : $3))
+}
+
+# tls_cell C SIZE SECS MODE...: one cell of the tls part for each MODE (ka: keep-alive, wrk_window;
+# new: a new connection per request, ab), REPEATS times each with the servers alternating.
+tls_cell() {
+  local c=$1 size=$2 secs path=file-$2.html mode server port
+  secs=$(tls_secs "$c" "$size" "$3")
+  shift 3
+  for mode; do
+    for ((REP = 1; REP <= REPEATS; REP++)); do
+      for server in khttpd_rs-tls nginx-tls; do
+        port=$KHTTPD_TLS_PORT; [ $server = nginx-tls ] && port=$NGINX_TLS_PORT
+        if [ "$mode" = ka ]; then wrk_window "$OUT/tls.txt" $server "tls-ka-$size-c$c" $port "$path" "$c" "$secs"
+        else ab_run "$OUT/tls.txt" $server "tls-new-$size-c$c" $port "$path" "$c" "$secs" 200000 https; fi
+      done
+    done
+  done
+  REP=1
+}
+
+# tls: HTTPS, khttpd_rs (handshake by ktcp-tls-agent, records by the kernel's TLS layer) vs
+# nginx (OpenSSL in user space): keep-alive at 32 and 256 clients, where the record layer
+# counts; a new connection per request at 1 and 32, where the handshakes (user space in both)
+# do. khttpd_rs and nginx are started anew for each client count, as in the http part;
+# khttpd_rs with handshake_timeout=120, the 120 s nginx's client_header_timeout gives its
+# handshakes (256 clients connecting at once queue for minutes of handshake CPU under TCG).
+# Not run: 1 MiB to 256 keep-alive clients (256 MiB a round: about 3 minutes per run here).
+bench_tls() {
+  local secs ka new sizes c size modes
+  secs=$(pick 5 2) ka=$(pick "32 256" "32") new=$(pick "1 32" "1") sizes=$(pick "1k 16k 1m" "1k 1m")
+  say "tls: khttpd_rs-tls vs nginx-tls, TLS 1.3, files $sizes; keep-alive at $ka clients, new connection per request at $new; ${secs}s per run, $REPEATS repeats"
+  make_www
+  tls_setup && agent_start || return
+  for c in $(echo "$ka $new" | tr ' ' '\n' | sort -nu); do
+    modes=()
+    [[ " $ka " == *" $c "* ]] && modes+=(ka)
+    [[ " $new " == *" $c "* ]] && modes+=(new)
+    load khttpd_rs port=$KHTTPD_PORT tls_port=$KHTTPD_TLS_PORT root=$WWW defer_accept=1 backlog=4096 handshake_timeout=120 || break
+    nginx_start "$c" tls || { unload khttpd_rs; break; }
+    [ -s "$LOGS/tls-negotiated.txt" ] || tls_negotiated
+    tls_warm_up
+    for size in $sizes; do
+      if [ "$c" -ge 256 ] && [ "$size" = 1m ]; then
+        [[ " ${modes[*]} " == *" new "* ]] && tls_cell "$c" "$size" "$secs" new
+      else
+        tls_cell "$c" "$size" "$secs" "${modes[@]}"
+      fi
+    done
+    nginx_stop
+    keep_latency khttpd_rs "https, $c clients (${modes[*]}), files $sizes"
+    tls_counters "https, $c clients (${modes[*]})"
+    unload khttpd_rs
+  done
+  agent_stop
+  # Which AES-GCM kTLS got (the driver the kernel instantiated for it), and the vCPU's flags.
+  echo "kernel gcm(aes): $(awk '/^name/ { n = $3 } /^driver/ && n == "gcm(aes)" { print $3 }' /proc/crypto | sort -u | tr '\n' ' ')" \
+    "vCPU: $(grep -m1 -ow -E 'aes|pclmulqdq|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')" | tee -a "$OUT/tls-counters.txt"
+}
+
 # 10,000 clients and the connection-per-request runs need many ephemeral ports; none of them
 # may be a server's port (nginx could not bind 8082 once a client had taken it).
 sysctl -qw net.ipv4.ip_local_port_range="16384 65535" \
-  net.ipv4.ip_local_reserved_ports="$KHTTPD_PORT,$NGINX_PORT,$KECHO_PORT,$USER_ECHO_PORT" \
+  net.ipv4.ip_local_reserved_ports="$KHTTPD_PORT,$NGINX_PORT,$KECHO_PORT,$USER_ECHO_PORT,$KHTTPD_TLS_PORT,$NGINX_TLS_PORT" \
   net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535 net.ipv4.tcp_tw_reuse=1
 say "parts: $parts$([ "$QUICK" = 1 ] && echo ' (quick)'); $(nproc) CPUs, $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) KiB"
 for part in $parts; do
@@ -699,10 +962,12 @@ for part in $parts; do
     conc-http) bench_conc_http;;
     stream) bench_stream;;
     trace) bench_trace;;
+    tls) bench_tls;;
     *) failed "unknown part '$part'";;
   esac
 done
 nginx_stop
+agent_stop
 for mod in kecho_rs khttpd_rs; do [ -d /sys/module/$mod ] && rmmod $mod; done
 say "done: $(wc -l <"$OUT/failures.txt") failure(s)"
 [ ! -s "$OUT/failures.txt" ]
