@@ -2,16 +2,16 @@
 # make bench: kecho_rs and khttpd_rs against their peers (user-echo-server, nginx), every
 # peer measured in the same perf-guest boot. Builds the perf modules and the load tools,
 # runs scripts/guest/bench.sh in one guest, copies its results to results/bench-<date>/ and
-# prints the ratio table (bench-report; baselines user-epoll and nginx) and the threads and
-# memory lines. Exits non-zero when a server failed to answer or the guest run failed; slow
-# ratios are reported, never a failure.
-# Usage: scripts/bench.sh [echo] [http] [conc] [stream] [trace]   (default: echo http conc trace)
+# prints the ratio table (bench-report; baselines user-epoll, nginx and, for HTTPS, nginx-tls)
+# and the threads and memory lines. Exits non-zero when a server failed to answer or the guest
+# run failed; slow ratios are reported, never a failure.
+# Usage: scripts/bench.sh [echo] [http] [conc] [stream] [trace] [tls]   (default: echo http conc trace tls)
 # BENCH_QUICK=1 shrinks every duration, count and the matrix (for iterating; not a measurement).
-# REPEATS=N runs every echo and http cell N times (default 3), the servers alternating.
+# REPEATS=N runs every echo, http, trace and tls cell N times (default 3), the servers alternating.
 source "$(dirname "$0")/common.sh"
 cd "$KTCP_ROOT"
 
-parts=${*:-echo http conc trace}
+parts=${*:-echo http conc trace tls}
 started=$SECONDS
 bash scripts/modules.sh perf
 case " $parts " in *" trace "*) KTCP_TRACE=0 bash scripts/modules.sh perf;; esac
@@ -20,7 +20,7 @@ stage "tools: cargo build --release --bins"
 
 out=$(vm_run_dir perf)
 set +e
-bash scripts/vm.sh --flavour perf --timeout 3300 --out "$out" -- \
+bash scripts/vm.sh --flavour perf --timeout 4800 --out "$out" -- \
   "BENCH_QUICK=${BENCH_QUICK:-0} REPEATS=${REPEATS:-3} bash scripts/guest/bench.sh $parts"
 vm_rc=$?
 set -e
@@ -32,10 +32,10 @@ cp -r "$out/bench/." "$dest/"
 cp "$out/dmesg.txt" "$dest/" 2>/dev/null || true
 
 results=()
-for f in echo http conc stream trace; do [ -s "$dest/$f.txt" ] && results+=("$dest/$f.txt"); done
+for f in echo http conc stream trace tls; do [ -s "$dest/$f.txt" ] && results+=("$dest/$f.txt"); done
 echo
 if ((${#results[@]})); then
-  userspace-tests/target/release/bench-report --baseline user-epoll --baseline nginx --baseline alone --baseline notrace \
+  userspace-tests/target/release/bench-report --baseline user-epoll --baseline nginx --baseline nginx-tls --baseline alone --baseline notrace \
     --csv "$dest/bench.csv" --png "$dest/bench.png" "${results[@]}"
 else
   echo "no RESULT lines"
@@ -44,6 +44,12 @@ if [ -s "$dest/latency.txt" ]; then
   echo
   echo "khttpd_rs / kecho_rs latency histograms (debugfs latency, ns; the whole of each load):"
   sed 's/^/  /' "$dest/latency.txt"
+fi
+if [ -s "$dest/tls-counters.txt" ]; then
+  echo
+  echo "khttpd_rs HTTPS counters and ktcp-tls-agent handshakes per load (tls_failed includes the"
+  echo "handshakes clients abandon: wrk's bare-connect probe, ab's in flight at its time limit):"
+  sed 's/^/  /' "$dest/tls-counters.txt"
 fi
 if [ -s "$dest/mem.txt" ]; then
   echo
