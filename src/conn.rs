@@ -27,6 +27,7 @@ use crate::{
     net::{Stream, Wake, WatchedStream},
     params::Tunable,
     queue::OwnedQueue,
+    tls::TlsCounters,
     trace,
 };
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -43,6 +44,8 @@ const LINGER_MS: u32 = 5000;
 /// How long a TLS connection's lingering close waits for kTLS to hand TCP the records it still
 /// holds (a slow reader's tail), before its sending side is shut down.
 const FLUSH_MS: u32 = 30_000;
+/// How often a flushing close looks again without being woken.
+const FLUSH_POLL_MS: u32 = 200;
 /// How much a lingering close reads at most before it gives up and closes.
 const LINGER_BYTES: usize = 4 << 20;
 /// Bytes discarded per run of a lingering connection before it yields to others.
@@ -92,7 +95,7 @@ pub(crate) trait Session: Sized + Send + 'static {
     fn sweep_shared(_shared: &Self::Shared) {}
 
     /// The HTTPS counters, for a protocol served over TLS too (`tls_port`); `None` otherwise.
-    fn tls_counters(_shared: &Self::Shared) -> Option<&crate::tls::TlsCounters> {
+    fn tls_counters(_shared: &Self::Shared) -> Option<&TlsCounters> {
         None
     }
 }
@@ -249,7 +252,7 @@ impl<S: Session> Core<S> {
             Ok(Admission::Refused) => {
                 bump(&self.stats.refused);
                 S::refuse(conn.stream(), &self.shared);
-                conn.state.lock().begin_linger(conn.stream());
+                conn.state.lock().begin_linger(conn.stream(), self);
             }
             Err(_) => {
                 // Unloading, or too many refused clients lingering already: close at once.
@@ -382,19 +385,25 @@ impl<S: Session> Drop for CoreRef<S> {
 struct Linger {
     until: Deadline,
     bytes_left: usize,
-    /// kTLS still holds records that TCP has not taken (the client reads slowly): the sending
-    /// side is shut down once they are all in TCP, or at `until` (the tail is lost then).
+    /// kTLS still holds records that TCP has not taken (the client reads slowly), or its
+    /// close_notify found no room: the sending side is shut down once both went to TCP, or at
+    /// `until` (the tail is lost then).
     flushing: bool,
-    /// The client ended its side while the records were flushing.
+    /// The client ended its side (a FIN, or a TLS alert such as its close_notify) while the
+    /// records were flushing.
     eof: bool,
 }
 
 impl Linger {
-    fn new(stream: &Stream) -> Self {
-        // close_notify goes behind what kTLS still holds; the shutdown waits for all of it.
-        stream.close_notify();
-        let flushing = stream.tls_tx_pending();
-        if !flushing {
+    /// Starts a lingering close; flushing first (counted in `tls` when given) if kTLS holds
+    /// records or its close_notify has to wait.
+    fn new(stream: &Stream, tls: Option<&TlsCounters>) -> Self {
+        let flushing = Self::unsent(stream);
+        if flushing {
+            if let Some(c) = tls {
+                bump(&c.flushes);
+            }
+        } else {
             stream.shutdown_write();
         }
         Self {
@@ -405,19 +414,36 @@ impl Linger {
         }
     }
 
+    /// Whether the shutdown must wait: the close_notify (queued behind what kTLS holds, and
+    /// closing any open record) found no room, or kTLS holds records TCP has not taken.
+    /// Either way room appearing wakes the socket's waiters.
+    fn unsent(stream: &Stream) -> bool {
+        !stream.close_notify() || stream.tls_tx_pending()
+    }
+
     /// Reads and discards what the client sends; `Close` at EOF, on error, or once the time
     /// or byte allowance is spent.
-    fn drain(&mut self, stream: &Stream, timed_out: bool) -> Step {
+    fn drain(&mut self, stream: &Stream, timed_out: bool, tls: Option<&TlsCounters>) -> Step {
         if timed_out || clock::now() >= self.until {
+            if self.flushing {
+                if let Some(c) = tls {
+                    bump(&c.flush_timeouts);
+                }
+            }
             return Step::Close;
         }
         if self.flushing {
-            if stream.tls_tx_pending() {
-                // Woken again when TCP has room (the check set SOCK_NOSPACE).
+            if Self::unsent(stream) {
+                // Woken when TCP has room; polled too, since that wake-up comes only once a
+                // third of the send buffer drained (and none under memory pressure).
+                let poll = clock::after_ms(FLUSH_POLL_MS).min(self.until);
                 return if self.eof {
-                    Step::Wait(self.until)
+                    Step::Wait(poll)
                 } else {
-                    self.discard(stream)
+                    match self.discard(stream) {
+                        Step::Wait(_) => Step::Wait(poll),
+                        step => step,
+                    }
                 };
             }
             self.flushing = false;
@@ -435,8 +461,10 @@ impl Linger {
         let mut budget = LINGER_RUN_BYTES;
         loop {
             match stream.recv(&mut scratch) {
-                // The client is done, but kTLS still has its tail to send: wait for that.
-                Ok(0) if self.flushing => {
+                Err(e) if e == EAGAIN => return Step::Wait(self.until),
+                Ok(0) | Err(_) if self.flushing => {
+                    // The client is done sending (a FIN, or a TLS alert: kTLS answers EIO
+                    // from then on), but kTLS still has the tail to send: wait for that.
                     self.eof = true;
                     return Step::Wait(self.until);
                 }
@@ -451,7 +479,6 @@ impl Linger {
                         return Step::Yield;
                     }
                 }
-                Err(e) if e == EAGAIN => return Step::Wait(self.until),
                 Err(_) => return Step::Close,
             }
         }
@@ -467,17 +494,17 @@ struct ConnState<S: Session> {
 
 impl<S: Session> ConnState<S> {
     /// Shuts the sending side down and starts discarding input.
-    fn begin_linger(&mut self, stream: &Stream) {
+    fn begin_linger(&mut self, stream: &Stream, core: &Core<S>) {
         if self.linger.is_none() {
             self.session.release_buffers();
-            self.linger = Some(Linger::new(stream));
+            self.linger = Some(Linger::new(stream, S::tls_counters(&core.shared)));
         }
     }
 
     /// One run: the session's step, or the lingering close's. Never returns `Linger`.
     fn step(&mut self, stream: &Stream, core: &Core<S>, timed_out: bool) -> Step {
         if let Some(linger) = self.linger.as_mut() {
-            return linger.drain(stream, timed_out);
+            return linger.drain(stream, timed_out, S::tls_counters(&core.shared));
         }
         let step = if timed_out {
             let step = self.session.on_timeout(stream, &core.shared, &core.latency);
@@ -488,17 +515,18 @@ impl<S: Session> ConnState<S> {
         } else {
             match self.session.on_ready(stream, &core.shared, &core.latency) {
                 // A close after a complete response (not a stalled client's timeout) while kTLS
-                // still holds records: let them go first, as a lingering close does.
-                Step::Close if stream.tls_tx_pending() => Step::Linger,
+                // still holds records, or its close_notify found no room: let them go first,
+                // as a lingering close does.
+                Step::Close if Linger::unsent(stream) => Step::Linger,
                 step => step,
             }
         };
         if !matches!(step, Step::Linger) {
             return step;
         }
-        self.begin_linger(stream);
+        self.begin_linger(stream, core);
         match self.linger.as_mut() {
-            Some(linger) => linger.drain(stream, false),
+            Some(linger) => linger.drain(stream, false, S::tls_counters(&core.shared)),
             None => Step::Close,
         }
     }

@@ -285,9 +285,11 @@ bool ktcp_tls_available(void)
 /*
  * Sends a TLS close_notify alert on @sock (a kTLS socket), without waiting and without
  * SIGPIPE: tls_handshake_close() sends it without MSG_NOSIGNAL, so a connection already reset
- * would signal whoever closes it (rmmod itself, at unload). Not on a socket past sending.
+ * would signal whoever closes it (rmmod itself, at unload). Returns 0 once it is queued or can
+ * never be (a socket past sending), -EAGAIN while the send buffer is full: kTLS then set
+ * SOCK_NOSPACE, and room appearing wakes the socket's waiters.
  */
-void ktcp_tls_close_notify(struct socket *sock)
+int ktcp_tls_close_notify(struct socket *sock)
 {
 #if IS_ENABLED(CONFIG_TLS)
 	struct sock *sk = sock->sk;
@@ -301,17 +303,21 @@ void ktcp_tls_close_notify(struct socket *sock)
 		.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL,
 	};
 	struct cmsghdr *cmsg;
+	int ret;
 
 	if (READ_ONCE(sk->sk_err) || (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) ||
 	    !((1 << READ_ONCE(sk->sk_state)) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)))
-		return;
+		return 0;
 	cmsg = CMSG_FIRSTHDR(&msg);
 	cmsg->cmsg_level = SOL_TLS;
 	cmsg->cmsg_type = TLS_SET_RECORD_TYPE;
 	cmsg->cmsg_len = CMSG_LEN(sizeof(record_type));
 	memcpy(CMSG_DATA(cmsg), &record_type, sizeof(record_type));
 	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &iov, 1, sizeof(alert));
-	sock_sendmsg(sock, &msg);
+	ret = sock_sendmsg(sock, &msg);
+	return ret == -EAGAIN ? -EAGAIN : 0;
+#else
+	return 0;
 #endif
 }
 
@@ -335,7 +341,7 @@ bool ktcp_tls_tx_pending(struct socket *sock)
 		struct tls_context *ctx = tls_get_ctx(sk);
 
 		if (ctx && ctx->tx_conf == TLS_SW)
-			pending = ctx->partially_sent_record ||
+			pending = ctx->partially_sent_record || ctx->pending_open_record_frags ||
 				  !list_empty(&tls_sw_ctx_tx(ctx)->tx_list);
 		if (pending)
 			set_bit(SOCK_NOSPACE, &sock->flags);

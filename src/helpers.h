@@ -40,7 +40,7 @@ int ktcp_tls_server_hello(struct socket *sock, unsigned int timeout_ms, ktcp_tls
 bool ktcp_tls_cancel(struct sock *sk);
 bool ktcp_tls_available(void);
 bool ktcp_tls_active(struct socket *sock);
-void ktcp_tls_close_notify(struct socket *sock);
+int ktcp_tls_close_notify(struct socket *sock);
 bool ktcp_tls_tx_pending(struct socket *sock);
 void ktcp_tls_callbacks_barrier(void);
 ssize_t ktcp_splice_to_socket(struct file *in, loff_t *pos, struct socket *sock, size_t len,

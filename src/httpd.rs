@@ -543,6 +543,8 @@ impl Session for Http {
             add(c_str!("tls_failed"), &t.failed);
             add(c_str!("tls_timeouts"), &t.timeouts);
             add(c_str!("tls_refused"), &t.refused);
+            add(c_str!("tls_flushes"), &t.flushes);
+            add(c_str!("tls_flush_timeouts"), &t.flush_timeouts);
         }
     }
 

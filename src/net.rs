@@ -358,13 +358,21 @@ impl Stream {
     }
 
     /// A TLS stream's close_notify alert, sent once, before the end of the stream; queued
-    /// behind what kTLS still holds. Nothing on a plain stream.
-    pub(crate) fn close_notify(&self) {
-        if self.tls.swap(false, Ordering::Relaxed) {
-            // SAFETY: the socket is valid and carries kTLS (set only after the handshake's
-            // check); the shim sends the alert without blocking or signalling, once (the swap).
-            unsafe { ktcp_tls_close_notify(self.sock.as_ptr()) };
+    /// behind what kTLS still holds. False while the send buffer has no room for it (then
+    /// room appearing wakes the socket's waiters): call again. True on a plain stream, once
+    /// sent, or when it can never be (the socket is past sending).
+    pub(crate) fn close_notify(&self) -> bool {
+        if !self.tls.load(Ordering::Relaxed) {
+            return true;
         }
+        // SAFETY: the socket is valid and carries kTLS (set only after the handshake's
+        // check); the shim sends the alert without blocking or signalling.
+        let ret = unsafe { ktcp_tls_close_notify(self.sock.as_ptr()) };
+        if ret == -(bindings::EAGAIN as i32) {
+            return false;
+        }
+        self.tls.store(false, Ordering::Relaxed);
+        true
     }
 
     /// Gives the socket a file (which net/handshake needs to pass it to the TLS agent); the

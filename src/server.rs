@@ -113,15 +113,19 @@ impl<S: Session> Server<S> {
         })?;
         let tls_listener = match &config.tls {
             Some(tls) => Some(
-                listen_on(&tls.addr, config.backlog, tls::accept_timeout(), 0).inspect_err(
-                    |e| {
-                        pr_err!(
-                            "cannot listen on {} (tls_port): error {}\n",
-                            tls.addr,
-                            e.to_errno()
-                        )
-                    },
-                )?,
+                listen_on(
+                    &tls.addr,
+                    config.backlog,
+                    tls::accept_timeout(),
+                    config.defer_accept_s,
+                )
+                .inspect_err(|e| {
+                    pr_err!(
+                        "cannot listen on {} (tls_port): error {}\n",
+                        tls.addr,
+                        e.to_errno()
+                    )
+                })?,
             ),
             None => None,
         };

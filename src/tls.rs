@@ -25,7 +25,7 @@ const MAX_PENDING: usize = 4096;
 /// How often a client that found `net/handshake`'s queue full (its limit per network
 /// namespace: `EAGAIN`) is submitted again. Meanwhile no one else is accepted: later clients
 /// wait in the listen backlog, in their order of arrival, and their handshake's time starts
-/// only once the agent can take them.
+/// only when they are submitted.
 const BUSY_RETRY_MS: u32 = 20;
 
 /// The HTTPS counters (in the module's debugfs directory when `tls_port` is set).
@@ -39,6 +39,10 @@ pub(crate) struct TlsCounters {
     pub(crate) timeouts: AtomicU64,
     /// Clients closed before any handshake: no agent running, too many pending, no memory.
     pub(crate) refused: AtomicU64,
+    /// Closes that waited for kTLS to hand TCP the records it still held (a slow reader).
+    pub(crate) flushes: AtomicU64,
+    /// Of those, closes that reached their deadline first: the response's tail was lost.
+    pub(crate) flush_timeouts: AtomicU64,
 }
 
 /// The HTTPS listener's settings (`tls_port`, `handshake_timeout`).
@@ -259,7 +263,11 @@ impl<S: Session> ThreadMain for TlsLoop<S> {
         while !thread.should_stop() {
             if let Some(w) = waiting.take() {
                 thread.sleep_ms(BUSY_RETRY_MS);
-                waiting = self.retry(w, &mut slots);
+                waiting = if thread.should_stop() {
+                    Some(w)
+                } else {
+                    self.retry(w, &mut slots)
+                };
             } else {
                 match self.listener.accept() {
                     Ok(stream) => waiting = self.start(stream, self.deadline(), &mut slots),
