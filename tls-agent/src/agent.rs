@@ -9,6 +9,7 @@ use std::cell::RefCell;
 use std::io;
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
@@ -62,7 +63,7 @@ pub fn run(settings: Settings, stop: &AtomicBool) -> Result<()> {
         .group(GROUP_TLSHD)
         .ok_or_else(|| anyhow!("the '{FAMILY_NAME}' family has no '{GROUP_TLSHD}' group"))?;
     let mut commands = GenlSocket::open(family.id).context("opening the request socket")?;
-    let mut events = EventSocket::join(family.id, group, settings.poll_interval)
+    let events = EventSocket::join(family.id, group, settings.poll_interval)
         .context("joining the tlshd multicast group")?;
     let reporter = Arc::new(NetlinkReporter {
         family_id: family.id,
@@ -82,24 +83,35 @@ pub fn run(settings: Settings, stop: &AtomicBool) -> Result<()> {
         settings.threads.max(1)
     );
 
+    // The notifications are read by a thread of their own, always at once: while this one
+    // waits for a free handshake thread, an unread READY per request would fill the group
+    // socket, and the kernel refuses a request whose READY it cannot deliver (ESRCH, as if
+    // no agent were running).
+    let (ready_tx, ready_rx) = mpsc::sync_channel::<()>(1);
+    let stop_events = Arc::new(AtomicBool::new(false));
+    let listener = thread::Builder::new()
+        .name("ktcp-tls-events".into())
+        .spawn({
+            let stop = Arc::clone(&stop_events);
+            move || listen(events, &ready_tx, &stop)
+        })
+        .context("starting the notification thread")?;
     // Requests queued before the group was joined sent their READY to nobody.
     accept_pending(&mut commands, &pool, stop);
-    let mut failures = 0u32;
-    while !stop.load(Ordering::Relaxed) {
-        match events.wait() {
-            Ok(ready) => {
-                failures = 0;
-                if ready {
-                    accept_pending(&mut commands, &pool, stop);
-                }
-            }
-            Err(err) => {
-                failures += 1;
-                log::error!("reading handshake notifications: {err}");
-                if failures >= 10 {
-                    bail!("netlink notifications keep failing: {err}");
-                }
-                thread::sleep(Duration::from_millis(200));
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            stop_events.store(true, Ordering::Relaxed);
+            let _ = listener.join();
+            break;
+        }
+        match ready_rx.recv_timeout(settings.poll_interval) {
+            Ok(()) => accept_pending(&mut commands, &pool, stop),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => {
+                return match listener.join() {
+                    Ok(Err(err)) => Err(err),
+                    _ => Err(anyhow!("the notification thread ended")),
+                };
             }
         }
     }
@@ -110,6 +122,33 @@ pub fn run(settings: Settings, stop: &AtomicBool) -> Result<()> {
             "{busy} handshake thread(s) still busy after {:?}; exiting anyway",
             settings.shutdown_grace
         );
+    }
+    Ok(())
+}
+
+/// Reads the group's notifications until `stop`, passing on that requests may be pending
+/// (coalesced: one token at most waits). Fails after ten errors in a row.
+fn listen(mut events: EventSocket, ready: &SyncSender<()>, stop: &AtomicBool) -> Result<()> {
+    let mut failures = 0u32;
+    while !stop.load(Ordering::Relaxed) {
+        match events.wait() {
+            Ok(true) => {
+                failures = 0;
+                match ready.try_send(()) {
+                    Ok(()) | Err(TrySendError::Full(())) => {}
+                    Err(TrySendError::Disconnected(())) => return Ok(()),
+                }
+            }
+            Ok(false) => failures = 0,
+            Err(err) => {
+                failures += 1;
+                log::error!("reading handshake notifications: {err}");
+                if failures >= 10 {
+                    bail!("netlink notifications keep failing: {err}");
+                }
+                thread::sleep(Duration::from_millis(200));
+            }
+        }
     }
     Ok(())
 }

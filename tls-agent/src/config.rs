@@ -6,7 +6,7 @@
 //! ```toml
 //! cert = "/etc/ktcp-rs/tls/fullchain.pem"
 //! key = "/etc/ktcp-rs/tls/privkey.pem"
-//! handshake_threads = 4   # optional; default: the number of CPUs, at least 2
+//! handshake_threads = 4   # optional; default: 8 per CPU, at least 16
 //! ```
 
 use std::fmt;
@@ -84,12 +84,15 @@ fn fail<T>(message: String) -> Result<T, ConfigError> {
     Err(ConfigError(message))
 }
 
-/// The default number of handshake threads: the CPUs, at least 2.
+/// The default number of handshake threads: 8 per CPU, at least 16. A thread spends most
+/// of a handshake waiting for its client, and a silent client holds one until the timeout:
+/// with a thread per CPU, two silent clients would stall every other handshake.
 pub fn default_threads() -> usize {
     std::thread::available_parallelism()
         .map(usize::from)
         .unwrap_or(2)
-        .max(2)
+        .saturating_mul(8)
+        .clamp(16, MAX_THREADS)
 }
 
 /// Reads and checks the configuration at `path`. Relative `cert`/`key` paths are taken

@@ -31,7 +31,7 @@ fn good_config_loads_with_relative_paths_and_default_threads() {
     assert_eq!(cfg.cert_path, pki.path("cert.pem"));
     assert_eq!(cfg.key_path, pki.path("key.pem"));
     assert_eq!(cfg.handshake_threads, config::default_threads());
-    assert!(cfg.handshake_threads >= 2);
+    assert!(cfg.handshake_threads >= 16);
     assert_eq!(cfg.summary.chain_len, 1);
     assert_eq!(cfg.summary.leaf_sha256.len(), 64);
     assert_eq!(cfg.summary.key_format, "PKCS#8");
