@@ -163,6 +163,12 @@ impl Conn {
         Ok(())
     }
 
+    /// Whether bytes of a response were read but not the whole of it (after a failed
+    /// [`Conn::response`]: the server cut it short, as opposed to never answering).
+    pub fn cut_short(&self) -> bool {
+        !self.buf.is_empty()
+    }
+
     /// Reads one response (head, then `Content-Length` bytes of body).
     pub async fn response(&mut self) -> Result<Response> {
         let (status, len, close, head) = loop {
@@ -201,16 +207,24 @@ impl Conn {
     /// Waits until the server ends the connection (EOF, close_notify or an error), or `limit`.
     /// Returns false at the limit.
     pub async fn closed_within(&mut self, limit: Duration) -> bool {
+        self.end_within(limit).await.is_some()
+    }
+
+    /// How the server ended the connection within `limit`: `Some(true)` with a close_notify
+    /// (rustls reports a clean end of stream), `Some(false)` without one (a bare FIN, a reset,
+    /// an error), `None` if still open at the limit.
+    pub async fn end_within(&mut self, limit: Duration) -> Option<bool> {
         let mut chunk = [0u8; 4096];
         let wait = async {
             loop {
                 match self.tls.read(&mut chunk).await {
-                    Ok(0) | Err(_) => return,
+                    Ok(0) => return true,
+                    Err(_) => return false,
                     Ok(_) => {}
                 }
             }
         };
-        timeout(limit, wait).await.is_ok()
+        timeout(limit, wait).await.ok()
     }
 }
 

@@ -117,6 +117,9 @@ enum Mode {
         /// Seed of the choices (printed; give it again to replay a run's sequence).
         #[arg(long)]
         seed: Option<u64>,
+        /// Only these behaviours (repeatable; `good` is one of them).
+        #[arg(long)]
+        only: Vec<String>,
     },
 }
 
@@ -171,6 +174,7 @@ fn main() {
             secs,
             concurrency,
             seed,
+            only,
         } => runtime(common.threads).and_then(|rt| {
             rt.block_on(storm::run(
                 &common,
@@ -178,6 +182,7 @@ fn main() {
                 Duration::from_secs(secs),
                 concurrency,
                 seed,
+                &only,
             ))
         }),
     };
