@@ -125,6 +125,11 @@ pub fn serve(
             return Err(failure);
         }
     }
+    // Acknowledge the client's Finished now, not after the delayed-ACK timer (40 ms): a
+    // client that writes its request as a second small segment (Nagle, as OpenSSL's clients
+    // do) holds it until that ACK. A server that sends session tickets carries it on them;
+    // this one sends none. Best effort.
+    let _ = rustix::net::sockopt::set_tcp_quickack(sock, true);
     let established = Established {
         suite: conn
             .negotiated_cipher_suite()
