@@ -105,6 +105,18 @@ async fn connected(s: &Shared) -> Result<Conn, End> {
     s.target.connect().await.map_err(End::Missed)
 }
 
+/// `Ok` once the server ended the connection within a step, else `Wrong` (after `what`).
+async fn must_end(c: &mut Conn, t: &Target, what: &str) -> End {
+    if c.closed_within(t.step).await {
+        End::Ok
+    } else {
+        End::Wrong(anyhow::anyhow!(
+            "{what} did not end the connection within {:?}",
+            t.step
+        ))
+    }
+}
+
 async fn behave(s: &Shared, kind: usize, rng_seed: u64) -> Result<End> {
     let mut rng = Rng(rng_seed);
     let t = &s.target;
@@ -208,13 +220,7 @@ async fn behave(s: &Shared, kind: usize, rng_seed: u64) -> Result<End> {
             if KINDS[kind] == "short-record" {
                 return Ok(End::Ok);
             }
-            if !c.closed_within(t.step).await {
-                return Ok(End::Wrong(anyhow::anyhow!(
-                    "a forged record did not end the connection within {:?}",
-                    t.step
-                )));
-            }
-            Ok(End::Ok)
+            Ok(must_end(&mut c, t, "a forged record").await)
         }
         "close-notify-mid-request" => {
             let mut c = match connected(s).await {
@@ -223,13 +229,7 @@ async fn behave(s: &Shared, kind: usize, rng_seed: u64) -> Result<End> {
             };
             c.send(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n").await?;
             c.tls.shutdown().await?;
-            if !c.closed_within(t.step).await {
-                return Ok(End::Wrong(anyhow::anyhow!(
-                    "close_notify did not end the connection within {:?}",
-                    t.step
-                )));
-            }
-            Ok(End::Ok)
+            Ok(must_end(&mut c, t, "close_notify").await)
         }
         "reset" => {
             let mut c = match connected(s).await {
