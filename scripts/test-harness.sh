@@ -72,6 +72,14 @@ expect "LONG=0: check_long prints MOVED, runs nothing, is a planned step" bash -
   [ \$(grep -c '^moved selftest slow/' '$COUNTS') = 2 ] && [ \$(grep -c '^unit' '$COUNTS') = 2 ] && ! grep -q '^fail' '$COUNTS'"
 : >"$COUNTS"; check_long slow/one false >/dev/null
 expect "LONG unset: check_long runs its command (a failing one fails)" fails_in_counts slow/one
+# A check's command sees the script's globals, whatever their names (dkms.sh's `mode` was once
+# shadowed by a local of the check itself, and its full mode quietly did nothing).
+mode=full name=mine out=mine rc=mine t0=mine
+sees_globals() { [ "$mode/$name/$out/$rc/$t0" = full/mine/mine/mine/mine ]; }
+: >"$COUNTS"; (check t/globals sees_globals) >/dev/null 2>&1
+expect "a check's command sees the script's globals (mode, name, out, rc, t0)" \
+  grep -q '^pass selftest t/globals$' "$COUNTS"
+unset mode name out rc t0
 
 # run_script: plans kept, broken and cut short.
 mkdir -p "$tmp/root/scripts/guest"

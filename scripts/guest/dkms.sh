@@ -11,8 +11,8 @@
 # host), then `dkms install`, `dkms status`, and at the end `dkms remove`.
 # Both: /etc/modprobe.d options, modprobe, the parameters, a request, and modprobe -r of both.
 source "$(dirname "$0")/lib.sh"
-mode=${DKMS_GUEST:-installed}
-case $mode in installed) plan 7;; full) plan 9;; *) echo "DKMS_GUEST=$mode: installed or full"; exit 1;; esac
+dkms_mode=${DKMS_GUEST:-installed}
+case $dkms_mode in installed) plan 7;; full) plan 9;; *) echo "DKMS_GUEST=$dkms_mode: installed or full"; exit 1;; esac
 T=${KTCP_OUT:-/tmp}/dkms-test
 krel=$(uname -r)
 MODS=/lib/modules/$krel
@@ -40,11 +40,23 @@ setup() {
   rm "$MODS" && mkdir "$MODS" || return 1
   cp "$virtme_mods"/modules.builtin* "$virtme_mods"/modules.order "$MODS/" 2>/dev/null
   ln -s "$kdir" "$MODS/build"
-  [ "$mode" = full ] || return 0
+  [ "$dkms_mode" = full ] || return 0
+  # dkms builds with root's PATH, which must lead to the rustc that built the kernel (README
+  # "Install"): the host's (rustc_path, rustc_home from the host part), set to that toolchain
+  # as root's own rustup would be.
+  local want
+  want=$(sed -n 's/^CONFIG_RUSTC_VERSION_TEXT="rustc \([^ "]*\).*/\1/p' "$kdir/.config")
+  export HOME=$rustc_home PATH=$rustc_path:$PATH RUSTUP_TOOLCHAIN=$want
+  [ "$(rustc --version | cut -d' ' -f2)" = "$want" ] ||
+    { echo "rustc on PATH: '$(rustc --version 2>&1)', the kernel's: $want"; return 1; }
   mkdir -p /var/lib/dkms /usr/src
   cp -a "$T/src/ktcp-rs-$version" /usr/src/ &&
     cp -a "$T/dkms/ktcp-rs" /var/lib/dkms/ &&
-    ln -sfn "/usr/src/ktcp-rs-$version" "/var/lib/dkms/ktcp-rs/$version/source"
+    ln -sfn "/usr/src/ktcp-rs-$version" "/var/lib/dkms/ktcp-rs/$version/source" || return 1
+  # What `dkms install` looks for (once missed: the copies were skipped and this still passed).
+  [ -f "/usr/src/ktcp-rs-$version/dkms.conf" ] || { echo "no /usr/src/ktcp-rs-$version/dkms.conf"; return 1; }
+  [ -f "/var/lib/dkms/ktcp-rs/$version/source/dkms.conf" ] ||
+    { echo "/var/lib/dkms/ktcp-rs/$version/source does not lead to dkms.conf"; return 1; }
 }
 restore() {
   [ -n "${virtme_mods:-}" ] || return 0
@@ -62,7 +74,11 @@ installed_by_host() {
 }
 dkms_install() {
   local ko
-  dkms install -m ktcp-rs -v "$version" -k "$krel" || return 1
+  if ! dkms install -m ktcp-rs -v "$version" -k "$krel"; then
+    local log=/var/lib/dkms/ktcp-rs/$version/build/make.log
+    [ -f "$log" ] && { echo "--- the end of $log:"; tail -n 25 "$log"; }
+    return 1
+  fi
   for ko in kecho_rs khttpd_rs; do
     [ -f "$MODS/updates/dkms/$ko.ko" ] || { echo "no $MODS/updates/dkms/$ko.ko"; return 1; }
     grep -q "^updates/dkms/$ko.ko:" "$MODS/modules.dep" || { echo "depmod: $ko not in modules.dep"; return 1; }
@@ -118,7 +134,7 @@ dkms_remove() {
 }
 
 check dkms/guest-setup setup
-if [ "$mode" = full ]; then
+if [ "$dkms_mode" = full ]; then
   check dkms/install dkms_install
   check dkms/status-installed dkms_status_is installed
 else
@@ -129,7 +145,7 @@ check dkms/modprobe-khttpd modprobe_khttpd
 check dkms/modprobe-r-khttpd modprobe_r khttpd_rs 8090
 check dkms/modprobe-kecho modprobe_kecho
 check dkms/modprobe-r-kecho modprobe_r kecho_rs 8091
-if [ "$mode" = full ]; then check dkms/remove dkms_remove; fi
+if [ "$dkms_mode" = full ]; then check dkms/remove dkms_remove; fi
 # After a failure: nothing left loaded for the suites after this one.
 for m in khttpd_rs kecho_rs; do [ -e "/sys/module/$m" ] && modprobe -r "$m"; done
 rm -f /etc/modprobe.d/khttpd_rs.conf /etc/modprobe.d/kecho_rs.conf

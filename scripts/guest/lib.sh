@@ -80,18 +80,21 @@ moved() {
 }
 
 lane_check() {
-  local mode=$1 name=$2 t0 out=$TMPD/check.out rc
+  # The locals are prefixed: the command runs inside this function, so a plain `mode` or
+  # `out` here would shadow the calling script's global of that name (bash scopes locals
+  # dynamically), as `mode` once did dkms.sh's.
+  local lc_mode=$1 lc_name=$2 lc_t0 lc_out=$TMPD/check.out lc_rc
   shift 2
-  if ! lane_lock "$mode" >"$out" 2>&1; then
-    report_check "$name" 1 0 "$out"; return
+  if ! lane_lock "$lc_mode" >"$lc_out" 2>&1; then
+    report_check "$lc_name" 1 0 "$lc_out"; return
   fi
-  now_ms; t0=$REPLY
+  now_ms; lc_t0=$REPLY
   # The command's own itest runs take no lock of their own (this one is held for them).
-  ITEST_LOCK='' "$@" >"$out" 2>&1
-  rc=$?
+  ITEST_LOCK='' "$@" >"$lc_out" 2>&1
+  lc_rc=$?
   now_ms
-  lane_unlock >>"$out" 2>&1 || rc=1
-  report_check "$name" "$rc" $((REPLY - t0)) "$out"
+  lane_unlock >>"$lc_out" 2>&1 || lc_rc=1
+  report_check "$lc_name" "$lc_rc" $((REPLY - lc_t0)) "$lc_out"
 }
 
 # Lanes: all.sh runs the kecho_rs and the khttpd_rs tests at once, in two lanes that share
