@@ -44,9 +44,10 @@ kdir=$(bash scripts/kernel.sh debug --print-dir) || die "no debug kernel: make k
 krel=$(cat "$kdir/include/config/kernel.release")
 version=$(sed -n 's/^PACKAGE_VERSION="*\([^"]*\)"*$/\1/p' dkms.conf)
 [ -n "$version" ] || die "no PACKAGE_VERSION in dkms.conf"
-# The guest's dkms builds with the rustc that built the kernel, found as this user finds it.
-printf 'version=%s\nkrel=%s\nkdir=%s\nrustc_path=%s\nrustc_home=%s\n' "$version" "$krel" "$kdir" \
-  "$(dirname "$(command -v rustc)")" "$HOME" >"$dir/env"
+# The guest's dkms builds with the rustc that built the kernel: this one's toolchain directory
+# (its real binaries, not rustup's proxies, so no HOME or RUSTUP_HOME is needed there).
+sysroot=$(rustc --print sysroot) && [ -x "$sysroot/bin/rustc" ] || die "no usable rustc on PATH"
+printf '%s=%q\n' version "$version" krel "$krel" kdir "$kdir" rustc_bin "$sysroot/bin" >"$dir/env"
 export PATH=$PATH:/usr/sbin:/sbin
 # dkms would sign with a key it generates under /var/lib/dkms when it finds the kernel's
 # sign-file: this file name is not there, so it does not sign (our kernels do not check).

@@ -42,11 +42,10 @@ setup() {
   ln -s "$kdir" "$MODS/build"
   [ "$dkms_mode" = full ] || return 0
   # dkms builds with root's PATH, which must lead to the rustc that built the kernel (README
-  # "Install"): the host's (rustc_path, rustc_home from the host part), set to that toolchain
-  # as root's own rustup would be.
+  # "Install"): the host's toolchain directory (rustc_bin, from the host part) comes first.
   local want
   want=$(sed -n 's/^CONFIG_RUSTC_VERSION_TEXT="rustc \([^ "]*\).*/\1/p' "$kdir/.config")
-  export HOME=$rustc_home PATH=$rustc_path:$PATH RUSTUP_TOOLCHAIN=$want
+  export PATH=$rustc_bin:$PATH
   [ "$(rustc --version | cut -d' ' -f2)" = "$want" ] ||
     { echo "rustc on PATH: '$(rustc --version 2>&1)', the kernel's: $want"; return 1; }
   mkdir -p /var/lib/dkms /usr/src
@@ -76,7 +75,8 @@ dkms_install() {
   local ko
   if ! dkms install -m ktcp-rs -v "$version" -k "$krel"; then
     local log=/var/lib/dkms/ktcp-rs/$version/build/make.log
-    [ -f "$log" ] && { echo "--- the end of $log:"; tail -n 25 "$log"; }
+    # The whole log stays in the run directory; the end of it here.
+    [ -f "$log" ] && { cp "$log" "${KTCP_OUT:-/tmp}/dkms-make.log"; echo "--- the end of $log:"; tail -n 25 "$log"; }
     return 1
   fi
   for ko in kecho_rs khttpd_rs; do
