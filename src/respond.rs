@@ -13,7 +13,7 @@ use crate::{
     fs::{File, Meta, Root},
     params::Tunable,
     proto::{
-        date::format_http_date,
+        date::{format_http_date, DateCache},
         etag::{is_not_modified, precondition_fails, ETag},
         http::{Method, Request},
         listing, mime,
@@ -36,6 +36,9 @@ const LISTING_CAP: usize = 1 << 20;
 const TAIL_ROOM: usize = 64;
 const INDEX: &[u8] = b"index.html";
 const HTML: &str = "text/html; charset=utf-8";
+
+/// The `Date` of the current second, formatted once per second for every response.
+static DATE: DateCache = DateCache::new();
 
 /// What is served in static-file mode.
 pub(crate) struct Docroot {
@@ -87,7 +90,7 @@ pub(crate) fn respond(
     let ex = Exchange {
         req,
         now,
-        date: format_http_date(now),
+        date: DATE.get(now),
         head_only: req.method == Method::Head,
     };
     if req.expect_continue && req.content_length > 0 {
@@ -138,7 +141,7 @@ pub(crate) fn reject(status: Status, out: &mut SendQueue) -> usize {
 
 /// Writes a complete `Connection: close` error response (head and body) into `buf`.
 pub(crate) fn write_closing_error(status: Status, buf: &mut [u8]) -> Option<usize> {
-    let date = format_http_date(clock::unix_secs());
+    let date = DATE.get(clock::unix_secs());
     let body = error_body(status);
     let head = Head {
         status,

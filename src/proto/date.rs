@@ -4,6 +4,7 @@
 
 use super::lex::split_at;
 use super::writer::ascii_digit;
+use core::sync::atomic::{fence, AtomicU64, Ordering};
 
 /// Day names, Thursday first, as 1970-01-01 (day 0) was a Thursday.
 const DAYS: [&[u8; 3]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];
@@ -53,6 +54,108 @@ pub(crate) fn format_http_date(unix_secs: u64) -> [u8; 29] {
     put_digits(&mut out, 20, 2, time / 60 % 60);
     put_digits(&mut out, 23, 2, time % 60);
     out
+}
+
+/// The HTTP date of one second, formatted once and read by every response of that second (as
+/// nginx caches its time strings): a sequence lock over the second and its 29 bytes.
+///
+/// Readers never wait: one that meets a writer, or another second, formats the date itself.
+/// Writers never wait either: one that finds another writing leaves the cache as it is.
+pub(crate) struct DateCache {
+    /// Even while `secs` and `text` agree; odd while a writer changes them.
+    seq: AtomicU64,
+    /// The second `text` shows; [`DateCache::EMPTY`] before the first write.
+    secs: AtomicU64,
+    /// The formatted date, eight bytes per word, little-endian, the last three unused.
+    text: [AtomicU64; 4],
+}
+
+impl DateCache {
+    /// No second has this value: `format_http_date` stops at the year 9999, long before.
+    const EMPTY: u64 = u64::MAX;
+
+    /// An empty cache.
+    pub(crate) const fn new() -> Self {
+        Self {
+            seq: AtomicU64::new(0),
+            secs: AtomicU64::new(Self::EMPTY),
+            text: [
+                AtomicU64::new(0),
+                AtomicU64::new(0),
+                AtomicU64::new(0),
+                AtomicU64::new(0),
+            ],
+        }
+    }
+
+    /// `format_http_date(unix_secs)`, from the cache when it holds that second.
+    pub(crate) fn get(&self, unix_secs: u64) -> [u8; 29] {
+        if unix_secs != Self::EMPTY {
+            if let Some(date) = self.read(unix_secs) {
+                return date;
+            }
+        }
+        let date = format_http_date(unix_secs);
+        if unix_secs != Self::EMPTY {
+            self.write(unix_secs, &date);
+        }
+        date
+    }
+
+    /// The cached date if it is `unix_secs`'s and no writer changed it while it was read.
+    fn read(&self, unix_secs: u64) -> Option<[u8; 29]> {
+        let seq = self.seq.load(Ordering::Acquire);
+        if seq & 1 != 0 || self.secs.load(Ordering::Relaxed) != unix_secs {
+            return None;
+        }
+        let words = [
+            self.text[0].load(Ordering::Relaxed),
+            self.text[1].load(Ordering::Relaxed),
+            self.text[2].load(Ordering::Relaxed),
+            self.text[3].load(Ordering::Relaxed),
+        ];
+        // The loads above happen before the check below: a writer that started meanwhile has
+        // moved `seq` on, and the words are thrown away.
+        fence(Ordering::Acquire);
+        if self.seq.load(Ordering::Relaxed) != seq {
+            return None;
+        }
+        let mut date = [0u8; 29];
+        for (chunk, word) in date.chunks_mut(8).zip(words) {
+            let bytes = word.to_le_bytes();
+            chunk.copy_from_slice(bytes.get(..chunk.len()).unwrap_or(&[]));
+        }
+        Some(date)
+    }
+
+    /// Stores `date` as `unix_secs`'s, unless another writer is at it.
+    fn write(&self, unix_secs: u64, date: &[u8; 29]) {
+        let seq = self.seq.load(Ordering::Relaxed);
+        if seq & 1 != 0
+            || self
+                .seq
+                .compare_exchange(
+                    seq,
+                    seq.wrapping_add(1),
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                )
+                .is_err()
+        {
+            return;
+        }
+        // A reader that sees any store below also sees `seq` odd (or moved on) at its check.
+        fence(Ordering::Release);
+        self.secs.store(unix_secs, Ordering::Relaxed);
+        for (word, chunk) in self.text.iter().zip(date.chunks(8)) {
+            let mut bytes = [0u8; 8];
+            if let Some(head) = bytes.get_mut(..chunk.len()) {
+                head.copy_from_slice(chunk);
+            }
+            word.store(u64::from_le_bytes(bytes), Ordering::Relaxed);
+        }
+        self.seq.store(seq.wrapping_add(2), Ordering::Release);
+    }
 }
 
 /// `n` as an index; any value too large for `usize` indexes nothing.

@@ -2,7 +2,7 @@
 
 //! HTTP date formatting and parsing in all three forms.
 
-use crate::proto::date::{format_http_date, parse_http_date};
+use crate::proto::date::{format_http_date, parse_http_date, DateCache};
 
 #[test]
 fn formats_imf_fixdate() {
@@ -98,4 +98,40 @@ fn rejects_invalid_dates() {
     ] {
         assert_eq!(parse_http_date(bad.as_bytes()), None, "{bad:?}");
     }
+}
+
+#[test]
+fn date_cache_gives_the_formatted_date() {
+    let cache = DateCache::new();
+    for secs in [
+        0,
+        784_111_777,
+        784_111_777,
+        784_111_778,
+        0,
+        u64::MAX,
+        u64::MAX - 1,
+        1,
+    ] {
+        assert_eq!(cache.get(secs), format_http_date(secs), "{secs}");
+    }
+}
+
+/// Readers and writers of many seconds at once: every date read is the one of its second,
+/// never a mix of two writers' bytes.
+#[test]
+fn date_cache_is_consistent_under_concurrent_seconds() {
+    let cache = DateCache::new();
+    std::thread::scope(|scope| {
+        for t in 0..4u64 {
+            let cache = &cache;
+            scope.spawn(move || {
+                for i in 0..20_000u64 {
+                    // Mostly the same few seconds (hits), now and then a jump (a writer).
+                    let secs = 1_700_000_000 + (i / 64 + t) % 3 + (i % 97) * 86_400 * (i % 5);
+                    assert_eq!(cache.get(secs), format_http_date(secs), "{secs}");
+                }
+            });
+        }
+    });
 }

@@ -4,6 +4,7 @@ use std::thread;
 use std::time::Duration;
 
 use super::{has_required_headers, Http, CLOSE_WITHIN};
+use crate::httpdate;
 use crate::report::{ensure, test, Test, TestResult};
 
 pub fn tests() -> Vec<Test<Http>> {
@@ -24,6 +25,7 @@ pub fn tests() -> Vec<Test<Http>> {
         test("unknown_method_501", 15, unknown_method),
         test("get_body_discarded_then_pipelined", 15, body_discarded),
         test("expect_100_continue", 20, expect_continue),
+        test("date_is_now_and_moves_on", 20, date_is_now),
     ]
 }
 
@@ -229,4 +231,41 @@ fn expect_continue(c: &Http) -> TestResult {
         .expect_status(200)?
         .expect_body(&c.file("a.txt")?)
         .map(|_| ())
+}
+
+/// `Date` is the current second, on a 200 and on an error, and moves on with the clock on
+/// the same connection (the server formats it once per second and shares it).
+fn date_is_now(c: &Http) -> TestResult {
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    };
+    let mut conn = c.conn()?;
+    let mut dates = Vec::new();
+    for round in 0..2 {
+        for target in ["/a.txt", "/no-such-file"] {
+            let before = now();
+            conn.send(&c.get(target))?;
+            let r = conn.response()?;
+            let after = now();
+            let date = r.head.header("date").unwrap_or("").to_string();
+            ensure(
+                (before..=after).any(|s| httpdate::format(s) == date),
+                || {
+                    format!(
+                        "{target}: Date {date:?}, the clock {}",
+                        httpdate::format(after)
+                    )
+                },
+            )?;
+            dates.push(date);
+        }
+        if round == 0 {
+            thread::sleep(Duration::from_millis(2100));
+        }
+    }
+    ensure(dates.first() != dates.last(), || {
+        format!("Date stayed {:?} over 2 s", dates.first())
+    })
 }
