@@ -319,6 +319,7 @@ impl<S: Session> Core<S> {
 
     /// Queues a timeout run for every connection whose deadline has passed.
     pub(crate) fn sweep(&self) {
+        let started = clock::ns();
         let now = clock::now();
         let table = self.table.lock();
         for slot in table.slots.iter() {
@@ -329,6 +330,7 @@ impl<S: Session> Core<S> {
             }
         }
         drop(table);
+        self.latency.record_since(Metric::Sweep, started);
         S::sweep_shared(&self.shared);
     }
 

@@ -22,10 +22,13 @@ pub(crate) enum Metric {
     Service = 1,
     /// From accept to the connection's first byte sent.
     FirstByte = 2,
+    /// One sweep of the live-connection table for passed deadlines (every 500 ms, from the
+    /// accept thread, under the table's lock): what the sweep costs at the connection count.
+    Sweep = 3,
 }
 
-const METRICS: usize = 3;
-const NAMES: [&str; METRICS] = ["queue_delay", "service", "accept_to_first_byte"];
+const METRICS: usize = 4;
+const NAMES: [&str; METRICS] = ["queue_delay", "service", "accept_to_first_byte", "sweep"];
 /// Counters per metric: the buckets, then the maximum.
 const PER_METRIC: usize = BUCKETS + 1;
 /// Counters per CPU, rounded up to whole cache lines (8 counters) so CPUs share none.

@@ -82,7 +82,8 @@ pub(crate) fn render(snapshots: &[Snapshot]) -> String {
         out,
         "# HELP ktcp_latency_seconds Latency since the module was loaded (queue_delay: wake-up \
          to work item running; service: request complete to answer queued; \
-         accept_to_first_byte); upper end of a log-linear bucket."
+         accept_to_first_byte; sweep: one pass over the connection table for deadlines); \
+         upper end of a log-linear bucket."
     );
     let _ = writeln!(out, "# TYPE ktcp_latency_seconds summary");
     for s in snapshots {
