@@ -58,6 +58,9 @@ pub(crate) struct HttpCounters {
     bytes_sent: AtomicU64,
     /// Of `bytes_sent`, the file bytes sent by reference, without a copy.
     bytes_spliced: AtomicU64,
+    /// Blocked sends resumed by the `RETRY_MS` poll rather than by a write-space wake-up:
+    /// a client that does not read, or a wake-up that never came.
+    send_polls: AtomicU64,
     errors: AtomicU64,
 }
 
@@ -483,6 +486,9 @@ impl Session for Http {
                 bufs.note.emit(stream);
                 Step::Close
             } else {
+                if !bufs.out.is_empty() {
+                    shared.counters.send_polls.fetch_add(1, Ordering::Relaxed);
+                }
                 self.on_ready(stream, shared, lat)
             };
         }
@@ -533,6 +539,7 @@ impl Session for Http {
         add(c_str!("responses_5xx"), &c.responses_5xx);
         add(c_str!("bytes_sent"), &c.bytes_sent);
         add(c_str!("bytes_spliced"), &c.bytes_spliced);
+        add(c_str!("send_polls"), &c.send_polls);
         if let Some(docroot) = &shared.docroot {
             add(c_str!("file_cache_hits"), &docroot.cache.hits);
             add(c_str!("file_cache_misses"), &docroot.cache.misses);

@@ -32,6 +32,7 @@ fn help(name: &str) -> String {
         "responses_5xx" => "HTTP responses with a 5xx status.",
         "bytes_sent" => "Bytes sent, heads and bodies.",
         "bytes_spliced" => "File bytes sent by splice, without a copy.",
+        "send_polls" => "Blocked sends resumed by the 1 s poll, not by a write-space wake-up.",
         "file_cache_hits" => "File opens answered by the open-file cache.",
         "file_cache_misses" => "File opens not answered by the open-file cache.",
         "bytes" => "Bytes echoed.",

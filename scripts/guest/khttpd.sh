@@ -3,7 +3,7 @@
 # STORM_SECS, CYCLES, BIG_MIB, SEED, JOBS: see README.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/trace-lib.sh"
-plan 62
+plan 63
 KO=$MODDIR/khttpd_rs.ko
 ADDR=127.0.0.1:8081
 WWW=/tmp/ktcp-www OUTSIDE=/tmp/ktcp-outside
@@ -19,6 +19,23 @@ WWW=/tmp/ktcp-www OUTSIDE=/tmp/ktcp-outside
 mkdir -p $WWW/fs/tmpfs $WWW/fs/shared
 mount -t tmpfs -o size=$((${BIG_MIB:-8} + 16))m ktcp-zc $WWW/fs/tmpfs && cp $WWW/big.bin $WWW/fs/tmpfs/ &&
   mount --bind "$BIN" $WWW/fs/shared || { echo "khttpd.sh: cannot mount beneath $WWW/fs"; exit 1; }
+# stalled_reader_send_polls: a client asks for big.bin and reads nothing for 2.5 s: the send
+# blocks, no write-space wake-up comes, and the 1 s retry poll resumes it (send_polls grows,
+# by at most a few); once the client reads, the whole response arrives.
+stalled_reader_send_polls() {
+  local before fd polls n want
+  want=$(command stat -c %s $WWW/big.bin)
+  counter khttpd_rs send_polls; before=$REPLY
+  exec {fd}<>/dev/tcp/127.0.0.1/8081 || return 1
+  printf 'GET /big.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >&$fd
+  snooze 2.5
+  counter khttpd_rs send_polls; polls=$((REPLY - before))
+  n=$(timeout 30 cat <&$fd | wc -c)
+  exec {fd}<&-
+  echo "note: send_polls +$polls over 2.5 s of a stalled reader; $n bytes read for a body of $want"
+  [ "$polls" -ge 1 ] || { echo "no retry poll counted"; return 1; }
+  [ "$n" -gt "$want" ] || { echo "response cut short"; return 1; }
+}
 # file_cache_hits: five GETs of one file pipelined on one connection (bash's /dev/tcp: no
 # process to start), well within the cache's 1 s: at least the last four are cache hits.
 file_cache_hits() {
@@ -288,6 +305,7 @@ check_long khttpd/trace_cmd_and_perf trace_cmd_and_perf $ADDR a.txt
 check khttpd/zero_copy_used counter_at_least khttpd_rs bytes_spliced $((${BIG_MIB:-8} << 20))
 check khttpd/zero_copy_tmpfs_and_shared_fs spliced_fetch http://$ADDR/fs/tmpfs/big.bin $WWW/fs/tmpfs/big.bin \
   http://$ADDR/fs/shared/itest "$BIN/itest"
+check khttpd/stalled_reader_send_polls stalled_reader_send_polls
 # Run-time settings: a shorter keep-alive applies to the next idle wait, a lower
 # max_connections to the next client; bad writes fail and change nothing.
 runtime_max_connections() {
