@@ -5,7 +5,7 @@
 # prints the ratio table (bench-report; baselines user-epoll, nginx and, for HTTPS, nginx-tls)
 # and the threads and memory lines. Exits non-zero when a server failed to answer or the guest
 # run failed; slow ratios are reported, never a failure.
-# Usage: scripts/bench.sh [echo] [http] [conc] [stream] [trace] [tls]   (default: echo http conc trace tls)
+# Usage: scripts/bench.sh [echo] [http] [conc] [stream] [trace] [tls] [profile]   (default: echo http conc trace tls)
 # BENCH_QUICK=1 shrinks every duration, count and the matrix (for iterating; not a measurement).
 # REPEATS=N runs every echo, http, trace and tls cell N times (default 3), the servers alternating.
 source "$(dirname "$0")/common.sh"
@@ -32,7 +32,7 @@ cp -r "$out/bench/." "$dest/"
 cp "$out/dmesg.txt" "$dest/" 2>/dev/null || true
 
 results=()
-for f in echo http conc stream trace tls; do [ -s "$dest/$f.txt" ] && results+=("$dest/$f.txt"); done
+for f in echo http conc stream trace tls profile-runs; do [ -s "$dest/$f.txt" ] && results+=("$dest/$f.txt"); done
 echo
 if ((${#results[@]})); then
   userspace-tests/target/release/bench-report --baseline user-epoll --baseline nginx --baseline nginx-tls --baseline alone --baseline notrace \
@@ -44,6 +44,11 @@ if [ -s "$dest/latency.txt" ]; then
   echo
   echo "khttpd_rs / kecho_rs latency histograms (debugfs latency, ns; the whole of each load):"
   sed 's/^/  /' "$dest/latency.txt"
+fi
+if [ -s "$dest/profile.txt" ]; then
+  echo
+  echo "where the CPU goes (perf record -a, cpu-clock; us per request; softirq is charged to the task it interrupted):"
+  sed 's/^/  /' "$dest/profile.txt"
 fi
 if [ -s "$dest/tls-counters.txt" ]; then
   echo

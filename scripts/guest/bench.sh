@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench, guest side: kecho_rs and khttpd_rs against their peers, all in this one boot.
-# Usage (perf guest, repo root): bash scripts/guest/bench.sh [echo] [http] [conc] [stream] [trace] [tls]
+# Usage (perf guest, repo root): bash scripts/guest/bench.sh [echo] [http] [conc] [stream] [trace] [tls] [profile]
 #   (default: echo http conc stream tls; conc is conc-echo plus conc-http, which can also be
 #   named alone)
 #   echo  kecho-bench, 64 B / 4 KiB / 64 KiB: kecho_rs (unbound and bound workqueue) vs
@@ -12,6 +12,10 @@
 #   stream  100 small-request clients alone and beside one 1 GiB stream
 #   trace   the trace events' cost: built in but off, and with the access log, against a
 #           build without them (KTCP_TRACE=0)
+#   profile  where each HTTP server's CPU goes: `perf record -a` (cpu-clock) over one
+#         keep-alive and one new-connection run of 1 KiB to 32 clients, each server alone;
+#         profile.txt has, per run, the microseconds per request of the top symbols, of every
+#         process (comm) and of each object (dso). Not in the default parts.
 #   tls   HTTPS, 1 KiB / 16 KiB / 1 MiB: keep-alive (wrk) at 32 and 256 clients, a new
 #         connection per request (ab) at 1 and 32: khttpd_rs (tls_port, ktcp-tls-agent) vs
 #         nginx, TLS 1.3 only, one certificate, no session resumption on either
@@ -34,6 +38,7 @@ WWW=/tmp/bench-www
 NGX=/tmp/bench-nginx
 KECHO_PORT=12345 USER_ECHO_PORT=12346 KHTTPD_PORT=8081 NGINX_PORT=8082
 KHTTPD_TLS_PORT=8443 NGINX_TLS_PORT=8444
+BARE_PORT=8083   # bare_tcp_sampled's listener, which never accepts
 TLS=/tmp/bench-tls   # the certificate, its key and the agent's config and log
 QUICK=${BENCH_QUICK:-0}
 REPEATS=${REPEATS:-3}
@@ -164,7 +169,9 @@ unload() { rmmod "$1" || failed "rmmod $1"; }
 # keep_latency MODULE WHAT: appends the module's latency histograms (debugfs `latency`: queue
 # delay, service time, accept to first byte; ns) to latency.txt, under the heading WHAT.
 keep_latency() {
-  { echo "== $1: $2"; cat "/sys/kernel/debug/$1/latency" 2>&1; echo; } >>"$OUT/latency.txt"
+  local polls=''
+  [ -r "/sys/kernel/debug/$1/send_polls" ] && polls=" (send_polls $(cat "/sys/kernel/debug/$1/send_polls"))"
+  { echo "== $1: $2$polls"; cat "/sys/kernel/debug/$1/latency" 2>&1; echo; } >>"$OUT/latency.txt"
 }
 
 user_echo_start() {
@@ -395,8 +402,10 @@ mem_line() {
   echo "$line" | tee -a "$OUT/mem.txt"
 }
 # mem_ratio PAIR SERVER PEER: the per-connection memory and thread growth of SERVER vs PEER.
+# With BARE (a server name of the same pair, bare_tcp_sampled's), also each server's own memory
+# per connection: its figure minus BARE's, and their ratio.
 mem_ratio() {
-  awk -v pair="$1" -v server="$2" -v peer="$3" '
+  awk -v pair="$1" -v server="$2" -v peer="$3" -v bare="${4:-}" '
     $1 == "MEM" {
       delete f; for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
       if (f["pair"] != pair) next
@@ -407,6 +416,11 @@ mem_ratio() {
       printf "MEM-RATIO pair=%s %s=%.2fKiB/conn %s=%.2fKiB/conn ratio=%s threads_added %s=%d %s=%d\n", pair,
         server, kib[server], peer, kib[peer], (kib[peer] > 0 ? sprintf("%.2f", kib[server] / kib[peer]) : "-"),
         server, thr[server], peer, thr[peer]
+      if (bare != "" && (bare in kib)) {
+        own_s = kib[server] - kib[bare]; own_p = kib[peer] - kib[bare]
+        printf "MEM-OWN pair=%s beyond %s=%.2fKiB/conn: %s=%.2fKiB/conn %s=%.2fKiB/conn ratio=%s\n", pair, bare, kib[bare],
+          server, own_s, peer, own_p, (own_p > 0 ? sprintf("%.2f", own_s / own_p) : "-")
+      }
     }' "$OUT/mem.txt" | tee -a "$OUT/mem.txt"
 }
 
@@ -459,13 +473,21 @@ def answer(s):
         if not part: return False
         body += part
     return head.startswith(b"HTTP/1.1 200")
+# "bare" (sixth argument): connect only, to a listener that never accepts (bare_tcp_sampled).
+bare = len(sys.argv) > 6 and sys.argv[6] == "bare"
 socks, ok = [], 0
 for start in range(0, n, 256):
     batch = [socket.create_connection((host, port), timeout=20) for _ in range(min(256, n - start))]
-    for s in batch: s.sendall(req)
-    for s in batch: ok += answer(s)
+    for s in batch:
+        if bare: ok += 1
+        else: s.sendall(req)
+    if not bare:
+        for s in batch: ok += answer(s)
     socks += batch
 print("READY answered=%d/%d" % (ok, n), flush=True)
+if bare:
+    time.sleep(secs)
+    sys.exit(0)
 # Phase 2: once the flag file appears (after the idle sample), a second request on every
 # connection that sat idle; all must be answered.
 flag, again = sys.argv[5] if len(sys.argv) > 5 else "", 0
@@ -630,6 +652,44 @@ bench_conc_echo() {
   user_echo_stop
 }
 
+# The listener of bare_tcp_sampled: binds PORT with a backlog of 65535 and never accepts.
+BARE_PY='
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(65535)
+print("listening", flush=True)
+time.sleep(float(sys.argv[2]))
+'
+# bare_tcp_sampled N: the memory of N connections with no server at all (the same holder,
+# connecting only, to a listener that never accepts, so the kernel holds both ends in full:
+# the client's sockets, the server side's in the accept queue, the holder's own objects).
+# Recorded as server "bare-tcp" of pair http, so mem_ratio can subtract it: what a server
+# adds per connection beyond the TCP connection itself.
+bare_tcp_sampled() {
+  local n=$1 before during="" lpid hpid i log=$LOGS/hold-$1-bare-tcp.log
+  settle $KHTTPD_PORT $NGINX_PORT $BARE_PORT
+  before=$(snapshot)
+  python3 -c "$BARE_PY" $BARE_PORT 300 >"$log.listener" 2>&1 &
+  lpid=$!
+  for ((i = 0; i < 100; i++)); do grep -q '^listening' "$log.listener" && break; sleep 0.1; done
+  timeout -k 5 300 python3 -c "$HOLD_PY" 127.0.0.1 $BARE_PORT "$n" 200 "" bare >"$log" 2>&1 &
+  hpid=$!
+  for ((i = 0; i < 1200; i++)); do
+    grep -q '^READY' "$log" && break
+    kill -0 "$hpid" 2>/dev/null || break
+    sleep 0.25
+  done
+  if grep -q "^READY answered=$n/" "$log"; then
+    echo 3 >/proc/sys/vm/drop_caches
+    during=$(snapshot)
+  fi
+  kill "$hpid" "$lpid" 2>/dev/null; wait "$hpid" "$lpid" 2>/dev/null
+  if [ -n "$during" ]; then mem_line http bare-tcp "$n" "$before" "$during"
+  else failed "bare-tcp: $n connections not all made: $(tail -n 2 "$log" "$log.listener" | tr '\n' ' ')"; fi
+}
+
 bench_conc_http() {
   local counts n big
   counts=$(pick "100 1000 10000" "100 1000") big=$(pick 10000 1000)
@@ -646,7 +706,8 @@ bench_conc_http() {
   [ -f "$NGX/nginx.pid" ] || nginx_start "$big" || { unload khttpd_rs; return; }
   http_hold_sampled khttpd_rs $KHTTPD_PORT "$big" unload khttpd_rs
   http_hold_sampled nginx $NGINX_PORT "$big" nginx_stop
-  mem_ratio http khttpd_rs nginx
+  bare_tcp_sampled "$big"
+  mem_ratio http khttpd_rs nginx bare-tcp
   # The same from "server not running" to "holding the connections".
   HOLD_PAIR=http-cold HOLD_START="load khttpd_rs port=$KHTTPD_PORT backlog=4096 root=$WWW keepalive_timeout=120 header_timeout=120" \
     http_hold_sampled khttpd_rs $KHTTPD_PORT "$big" unload khttpd_rs
@@ -798,13 +859,14 @@ tls_warm_up() {
 tls_counters() {
   local what=$1 name line='' established failed
   for name in handshakes failed timeouts refused; do counter khttpd_rs "tls_$name"; line+=" tls_$name=$REPLY"; done
+  counter khttpd_rs send_polls; line+=" send_polls=$REPLY"
   established=$(tail -n +$((AGENT_LINES + 1)) "$TLS/agent.log" | grep -c ' established ')
   failed=$(tail -n +$((AGENT_LINES + 1)) "$TLS/agent.log" | grep -c ' failed ')
   AGENT_LINES=$(wc -l <"$TLS/agent.log")
   line="$what:$line; agent: $established established, $failed failed"
   echo "$line" >>"$OUT/tls-counters.txt"
   say "tls: $line"
-  [[ $line == *" tls_timeouts=0 tls_refused=0;"* ]] || failed "khttpd_rs $what: HTTPS handshakes timed out or refused:$line"
+  [[ $line == *" tls_timeouts=0 tls_refused=0 "* ]] || failed "khttpd_rs $what: HTTPS handshakes timed out or refused:$line"
   kill -0 "$AGENT_PID" 2>/dev/null || failed "ktcp-tls-agent died: $(tail -n 3 "$TLS/agent.log" | tr '\n' ' ')"
 }
 
@@ -947,10 +1009,60 @@ bench_tls() {
     "vCPU: $(grep -m1 -ow -E 'aes|pclmulqdq|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')" | tee -a "$OUT/tls-counters.txt"
 }
 
+# profile_run SERVER PORT MODE: one 1 KiB run at 32 clients (MODE ka: wrk; new: ab) under
+# `perf record -a -e cpu-clock`; appends its breakdown per request to profile.txt: the top
+# symbols, every comm and every dso, as microseconds per request (samples / frequency /
+# requests). Softirq work is charged to whichever task it interrupted (often the client).
+PROFILE_HZ=2000
+profile_run() {
+  local server=$1 port=$2 mode=$3 data=/tmp/bench-perf.data secs line requests
+  secs=$(pick 5 2)
+  perf record -q -a -e cpu-clock -F $PROFILE_HZ -g -o $data -- sleep 3600 >"$LOGS/perf-$server-$mode.log" 2>&1 &
+  local perf_pid=$!
+  sleep 1
+  kill -0 $perf_pid 2>/dev/null || { failed "perf record: $(tail -n 2 "$LOGS/perf-$server-$mode.log" | tr '\n' ' ')"; return 1; }
+  if [ "$mode" = ka ]; then wrk_run "$OUT/profile-runs.txt" "$server" "profile-ka-1k-c32" "$port" file-1k.html 32 "$secs"
+  else ab_run "$OUT/profile-runs.txt" "$server" "profile-new-1k-c32" "$port" file-1k.html 32 "$secs" 200000; fi
+  kill -INT $perf_pid; wait $perf_pid
+  line=$(grep "scenario=profile-$mode-1k-c32 server=$server " "$OUT/profile-runs.txt" | tail -n 1)
+  requests=$(field "$line" requests)
+  [ "${requests:-0}" -gt 0 ] || { failed "profile $server $mode: no request served"; return 1; }
+  {
+    echo "== $server, $mode, 1 KiB, 32 clients: $requests requests, server_us_per_req=$(field "$line" server_us_per_req) (whole guest, client's own CPU subtracted)"
+    for key in comm dso sym; do
+      echo "-- by $key: us per request (samples at $PROFILE_HZ Hz over $requests requests; top 25)"
+      perf report -i $data --no-children --sort "$key" --stdio -n -g none 2>/dev/null |
+        awk -v hz=$PROFILE_HZ -v req="$requests" '
+          /^#/ || NF < 3 { next }
+          { pct = $1; n = $2; $1 = ""; $2 = ""; sub(/^ +/, "")
+            printf "  %9.2f us  %6s  %s\n", n / hz * 1e6 / req, pct, $0 }' | head -n 25
+    done
+    echo
+  } >>"$OUT/profile.txt"
+  rm -f $data
+}
+
+# Each HTTP server alone, as in the http part (TCP_DEFER_ACCEPT on both).
+bench_profile() {
+  say "profile: perf record -a over 1 KiB at 32 clients, keep-alive and new connection, each server alone"
+  command -v perf >/dev/null || { failed "profile: no perf"; return 1; }
+  make_www
+  sysctl -qw kernel.perf_event_paranoid=-1 kernel.kptr_restrict=0
+  load khttpd_rs port=$KHTTPD_PORT backlog=4096 root=$WWW defer_accept=1 || return
+  profile_run khttpd_rs $KHTTPD_PORT ka
+  profile_run khttpd_rs $KHTTPD_PORT new
+  unload khttpd_rs
+  nginx_start 32 || return
+  profile_run nginx $NGINX_PORT ka
+  profile_run nginx $NGINX_PORT new
+  nginx_stop
+  cat "$OUT/profile.txt"
+}
+
 # 10,000 clients and the connection-per-request runs need many ephemeral ports; none of them
 # may be a server's port (nginx could not bind 8082 once a client had taken it).
 sysctl -qw net.ipv4.ip_local_port_range="16384 65535" \
-  net.ipv4.ip_local_reserved_ports="$KHTTPD_PORT,$NGINX_PORT,$KECHO_PORT,$USER_ECHO_PORT,$KHTTPD_TLS_PORT,$NGINX_TLS_PORT" \
+  net.ipv4.ip_local_reserved_ports="$KHTTPD_PORT,$NGINX_PORT,$KECHO_PORT,$USER_ECHO_PORT,$KHTTPD_TLS_PORT,$NGINX_TLS_PORT,$BARE_PORT" \
   net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535 net.ipv4.tcp_tw_reuse=1
 say "parts: $parts$([ "$QUICK" = 1 ] && echo ' (quick)'); $(nproc) CPUs, $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) KiB"
 for part in $parts; do
@@ -963,6 +1075,7 @@ for part in $parts; do
     stream) bench_stream;;
     trace) bench_trace;;
     tls) bench_tls;;
+    profile) bench_profile;;
     *) failed "unknown part '$part'";;
   esac
 done
