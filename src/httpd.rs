@@ -20,6 +20,7 @@ use crate::{
     params::Tunable,
     pool::Pool,
     proto::{
+        date::DateCache,
         head::HeadParser,
         http::{Limits, Parsed},
         status::Status,
@@ -58,9 +59,12 @@ pub(crate) struct HttpCounters {
     bytes_sent: AtomicU64,
     /// Of `bytes_sent`, the file bytes sent by reference, without a copy.
     bytes_spliced: AtomicU64,
-    /// Blocked sends resumed by the `RETRY_MS` poll rather than by a write-space wake-up:
-    /// a client that does not read, or a wake-up that never came.
+    /// Runs of a blocked send started by the `RETRY_MS` poll, not by a write-space wake-up
+    /// (about one a second per connection whose client does not read).
     send_polls: AtomicU64,
+    /// Of those, the polls after which bytes moved: the socket had room and no wake-up had
+    /// said so (the one the poll is there for: a send that failed for lack of memory).
+    send_polls_moved: AtomicU64,
     errors: AtomicU64,
 }
 
@@ -100,6 +104,8 @@ pub(crate) struct HttpShared {
     /// Buffers of connections that went idle, for the next busy one.
     pool: Arc<Pool<KBox<ConnBuffers>>>,
     counters: HttpCounters,
+    /// The `Date` of the current second, formatted once per second for every response.
+    dates: DateCache,
     /// The HTTPS counters, when there is an HTTPS listener (`tls_port`).
     tls: Option<TlsCounters>,
 }
@@ -120,6 +126,7 @@ impl HttpShared {
             budget,
             pool: Pool::new(POOL_BUFFERS)?,
             counters: HttpCounters::default(),
+            dates: DateCache::new(),
             tls: tls.then(TlsCounters::default),
         })
     }
@@ -141,6 +148,11 @@ impl HttpShared {
         bufs.out.clear();
         bufs.note.forget();
         self.pool.put(bufs);
+    }
+
+    /// Now, as an HTTP date.
+    fn date(&self) -> [u8; 29] {
+        self.dates.get(clock::unix_secs())
     }
 
     /// The keep-alive timeout now, in ms (0: never).
@@ -234,6 +246,9 @@ pub(crate) struct Http {
     /// ... with a lingering close: the client may still be sending (an error answered before
     /// its request was read whole, or a body).
     linger_after: bool,
+    /// This run was started by the retry poll of a blocked send (`send_polls`); taken by the
+    /// first bytes it moves (`send_polls_moved`).
+    polled: bool,
     /// While the buffers could not be allocated: until when the allocation is retried before
     /// the client is refused (`NEVER` otherwise).
     alloc_retry_until: Deadline,
@@ -258,6 +273,7 @@ impl Http {
                     &req,
                     shared.docroot.as_ref(),
                     &shared.budget,
+                    &shared.dates,
                     &mut bufs.out,
                     &mut bufs.name,
                 );
@@ -280,7 +296,7 @@ impl Http {
             Parsed::Reject(reject) => {
                 self.request_at = clock::ns();
                 shared.counters.requests.fetch_add(1, Ordering::Relaxed);
-                let body = respond::reject(reject.status, &mut bufs.out);
+                let body = respond::reject(reject.status, &shared.date(), &mut bufs.out);
                 shared.counters.count(reject.status);
                 let head = bufs.out.buffered().saturating_sub(body);
                 bufs.note.note(None, reject.status, head, self.request_at);
@@ -309,6 +325,12 @@ impl Http {
             shared.counters.moved(&moved);
             bufs.note.sent(moved.bytes);
             if moved.bytes > 0 {
+                if core::mem::take(&mut self.polled) {
+                    shared
+                        .counters
+                        .send_polls_moved
+                        .fetch_add(1, Ordering::Relaxed);
+                }
                 self.stall_deadline = clock::after_ms(shared.stall_ms());
                 lat.record_since(Metric::FirstByte, core::mem::take(&mut self.accepted_at));
             }
@@ -419,6 +441,7 @@ impl Session for Http {
             discard: 0,
             close_after: false,
             linger_after: false,
+            polled: false,
             alloc_retry_until: NEVER,
             accepted_at: clock::ns(),
             request_at: 0,
@@ -486,15 +509,18 @@ impl Session for Http {
                 bufs.note.emit(stream);
                 Step::Close
             } else {
-                if !bufs.out.is_empty() {
+                self.polled = !bufs.out.is_empty();
+                if self.polled {
                     shared.counters.send_polls.fetch_add(1, Ordering::Relaxed);
                 }
-                self.on_ready(stream, shared, lat)
+                let step = self.on_ready(stream, shared, lat);
+                self.polled = false;
+                step
             };
         }
         if bufs.start < bufs.end && now >= self.head_deadline {
             // A request that never completed gets a 408 (best effort: one non-blocking send).
-            let body = respond::reject(Status::RequestTimeout, &mut bufs.out);
+            let body = respond::reject(Status::RequestTimeout, &shared.date(), &mut bufs.out);
             shared.counters.count(Status::RequestTimeout);
             let head = bufs.out.buffered().saturating_sub(body);
             bufs.note
@@ -518,7 +544,9 @@ impl Session for Http {
 
     fn refuse(stream: &Stream, shared: &HttpShared) {
         let mut buf = [0u8; 512];
-        if let Some(n) = respond::write_closing_error(Status::ServiceUnavailable, &mut buf) {
+        if let Some(n) =
+            respond::write_closing_error(Status::ServiceUnavailable, &shared.date(), &mut buf)
+        {
             let _ = stream.send(buf.get(..n).unwrap_or_default(), false);
         }
         shared.counters.count(Status::ServiceUnavailable);
@@ -540,6 +568,7 @@ impl Session for Http {
         add(c_str!("bytes_sent"), &c.bytes_sent);
         add(c_str!("bytes_spliced"), &c.bytes_spliced);
         add(c_str!("send_polls"), &c.send_polls);
+        add(c_str!("send_polls_moved"), &c.send_polls_moved);
         if let Some(docroot) = &shared.docroot {
             add(c_str!("file_cache_hits"), &docroot.cache.hits);
             add(c_str!("file_cache_misses"), &docroot.cache.misses);

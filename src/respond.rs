@@ -37,9 +37,6 @@ const TAIL_ROOM: usize = 64;
 const INDEX: &[u8] = b"index.html";
 const HTML: &str = "text/html; charset=utf-8";
 
-/// The `Date` of the current second, formatted once per second for every response.
-static DATE: DateCache = DateCache::new();
-
 /// What is served in static-file mode.
 pub(crate) struct Docroot {
     /// The directory, and the credential files are opened with.
@@ -83,6 +80,7 @@ pub(crate) fn respond(
     req: &Request<'_>,
     docroot: Option<&Docroot>,
     budget: &Arc<BufferBudget>,
+    dates: &DateCache,
     out: &mut SendQueue,
     name: &mut [u8],
 ) -> Answer {
@@ -90,7 +88,7 @@ pub(crate) fn respond(
     let ex = Exchange {
         req,
         now,
-        date: DATE.get(now),
+        date: dates.get(now),
         head_only: req.method == Method::Head,
     };
     if req.expect_continue && req.content_length > 0 {
@@ -127,10 +125,11 @@ pub(crate) fn respond(
 }
 
 /// Writes an error response for a request that could not be parsed; the connection closes.
-/// The length of its body (the error page), 0 if nothing could be written.
-pub(crate) fn reject(status: Status, out: &mut SendQueue) -> usize {
+/// `date` is the current one (`DateCache::get`). The length of its body (the error page), 0
+/// if nothing could be written.
+pub(crate) fn reject(status: Status, date: &[u8; 29], out: &mut SendQueue) -> usize {
     out.clear();
-    match write_closing_error(status, out.tail()) {
+    match write_closing_error(status, date, out.tail()) {
         Some(n) => {
             out.commit(n);
             error_body(status).len()
@@ -139,16 +138,20 @@ pub(crate) fn reject(status: Status, out: &mut SendQueue) -> usize {
     }
 }
 
-/// Writes a complete `Connection: close` error response (head and body) into `buf`.
-pub(crate) fn write_closing_error(status: Status, buf: &mut [u8]) -> Option<usize> {
-    let date = DATE.get(clock::unix_secs());
+/// Writes a complete `Connection: close` error response (head and body) into `buf`, dated
+/// `date`.
+pub(crate) fn write_closing_error(
+    status: Status,
+    date: &[u8; 29],
+    buf: &mut [u8],
+) -> Option<usize> {
     let body = error_body(status);
     let head = Head {
         status,
         content_length: body.len() as u64,
         content_type: HTML,
         keep_alive: false,
-        date: &date,
+        date,
         last_modified: None,
         etag: None,
         max_age: None,
@@ -190,7 +193,7 @@ fn send(ex: &Exchange<'_>, out: &mut SendQueue, head: &Head<'_>, body: Body) -> 
             head.status
         }
         None => {
-            reject(Status::InternalServerError, out);
+            reject(Status::InternalServerError, &ex.date, out);
             Status::InternalServerError
         }
     }

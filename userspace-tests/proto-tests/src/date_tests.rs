@@ -135,3 +135,34 @@ fn date_cache_is_consistent_under_concurrent_seconds() {
         }
     });
 }
+
+/// For 300 ms, one thread asks for second A while another alternates A and B, whose dates
+/// differ in every eight-byte word: every miss writes, so a read torn between two writers
+/// shows as a mix of the two.
+#[test]
+fn date_cache_never_mixes_two_seconds() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Barrier;
+    let cache = DateCache::new();
+    // Sun, 06 Nov 1994 08:49:37 GMT and Wed, 19 Jul 2000 01:01:01 GMT.
+    let seconds = [784_111_777u64, 946_684_800 + 86_400 * 200 + 3_661];
+    let want = [format_http_date(seconds[0]), format_http_date(seconds[1])];
+    let stop = AtomicBool::new(false);
+    let start = Barrier::new(2);
+    std::thread::scope(|scope| {
+        for t in 0..2u64 {
+            let (cache, stop, start, want) = (&cache, &stop, &start, &want);
+            scope.spawn(move || {
+                start.wait();
+                let mut i = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let k = usize::from(t == 1 && i % 2 == 1);
+                    assert_eq!(cache.get(seconds[k]), want[k], "{}", seconds[k]);
+                    i += 1;
+                }
+            });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        stop.store(true, Ordering::Relaxed);
+    });
+}
