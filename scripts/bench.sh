@@ -32,7 +32,7 @@ cp -r "$out/bench/." "$dest/"
 cp "$out/dmesg.txt" "$dest/" 2>/dev/null || true
 
 results=()
-for f in echo http conc stream trace tls profile-runs; do [ -s "$dest/$f.txt" ] && results+=("$dest/$f.txt"); done
+for f in echo http conc stream trace tls; do [ -s "$dest/$f.txt" ] && results+=("$dest/$f.txt"); done
 echo
 if ((${#results[@]})); then
   userspace-tests/target/release/bench-report --baseline user-epoll --baseline nginx --baseline nginx-tls --baseline alone --baseline notrace \

@@ -319,9 +319,9 @@ impl<S: Session> Core<S> {
 
     /// Queues a timeout run for every connection whose deadline has passed.
     pub(crate) fn sweep(&self) {
-        let started = clock::ns();
         let now = clock::now();
         let table = self.table.lock();
+        let started = clock::ns();
         for slot in table.slots.iter() {
             let Slot::Used(conn) = slot else { continue };
             if conn.deadline.load(Ordering::Relaxed) <= now {

@@ -22,8 +22,9 @@ pub(crate) enum Metric {
     Service = 1,
     /// From accept to the connection's first byte sent.
     FirstByte = 2,
-    /// One sweep of the live-connection table for passed deadlines (every 500 ms, from the
-    /// accept thread, under the table's lock): what the sweep costs at the connection count.
+    /// One sweep of the live-connection table for passed deadlines (every 500 to 700 ms, from
+    /// the accept thread), from taking the table's lock to dropping it: what the sweep costs
+    /// at the connection count.
     Sweep = 3,
 }
 

@@ -12,9 +12,9 @@
 #   stream  100 small-request clients alone and beside one 1 GiB stream
 #   trace   the trace events' cost: built in but off, and with the access log, against a
 #           build without them (KTCP_TRACE=0)
-#   profile  where each HTTP server's CPU goes: `perf record -a` (cpu-clock) over one
-#         keep-alive and one new-connection run of 1 KiB to 32 clients, each server alone;
-#         profile.txt has, per run, the microseconds per request of the top symbols, of every
+#   profile  where each HTTP server's CPU goes: `perf record -a` (cpu-clock, 1 kHz, no call
+#         graphs: they cost too much under TCG) over one keep-alive and one new-connection
+#         run of 1 KiB to 32 clients, each server alone; profile.txt has, per run, the microseconds per request of the top symbols, of every
 #         process (comm) and of each object (dso). Not in the default parts.
 #   tls   HTTPS, 1 KiB / 16 KiB / 1 MiB: keep-alive (wrk) at 32 and 256 clients, a new
 #         connection per request (ab) at 1 and 32: khttpd_rs (tls_port, ktcp-tls-agent) vs
@@ -24,7 +24,8 @@
 # by /proc/stat and /proc/net/snmp reads, and its RESULT line gains the guest's busy CPU, the
 # client's own CPU, the server's CPU per request and the connections the client opened.
 # BENCH_QUICK=1 shrinks every duration, count and the matrix, for iterating on this script.
-# Writes $KTCP_OUT/bench/: {echo,http,conc,stream,trace,tls}.txt (RESULT lines), latency.txt (the
+# Writes $KTCP_OUT/bench/: {echo,http,conc,stream,trace,tls,profile-runs}.txt (RESULT lines),
+# profile.txt (the profile part's breakdowns), latency.txt (the
 # modules' latency histograms per load), mem.txt (MEM lines), tls-counters.txt (khttpd_rs's
 # HTTPS counters and the agent's handshakes per load),
 # failures.txt (one line per client or server failure), logs/ (every client's output).
@@ -170,7 +171,8 @@ unload() { rmmod "$1" || failed "rmmod $1"; }
 # delay, service time, accept to first byte; ns) to latency.txt, under the heading WHAT.
 keep_latency() {
   local polls=''
-  [ -r "/sys/kernel/debug/$1/send_polls" ] && polls=" (send_polls $(cat "/sys/kernel/debug/$1/send_polls"))"
+  [ -r "/sys/kernel/debug/$1/send_polls" ] &&
+    polls=" (send_polls $(cat "/sys/kernel/debug/$1/send_polls"), moved $(cat "/sys/kernel/debug/$1/send_polls_moved"))"
   { echo "== $1: $2$polls"; cat "/sys/kernel/debug/$1/latency" 2>&1; echo; } >>"$OUT/latency.txt"
 }
 
@@ -519,8 +521,9 @@ sys.exit(0 if ok == n and (not flag or again == n) else 1)
 http_hold_sampled() {
   local server=$1 port=$2 n=$3 before during="" pid i log; shift 3
   log=$LOGS/hold-$n-$server.log
-  settle $KHTTPD_PORT $NGINX_PORT
+  settle $KHTTPD_PORT $NGINX_PORT $BARE_PORT
   before=$(snapshot)
+  REQ_KIB_BEFORE=$(awk '$1 == "request_sock_TCP" { print int($2 * $4 / 1024) }' /proc/slabinfo)
   # HOLD_START: start the server after the "before" snapshot, so that what it allocates up
   # front (nginx's connection table, the module) counts as well ("cold" figures).
   if [ -n "${HOLD_START:-}" ]; then $HOLD_START || { failed "$server: '$HOLD_START' failed"; return; }; fi
@@ -669,11 +672,13 @@ time.sleep(float(sys.argv[2]))
 # adds per connection beyond the TCP connection itself.
 bare_tcp_sampled() {
   local n=$1 before during="" lpid hpid i log=$LOGS/hold-$1-bare-tcp.log
-  settle $KHTTPD_PORT $NGINX_PORT $BARE_PORT
-  before=$(snapshot)
-  python3 -c "$BARE_PY" $BARE_PORT 300 >"$log.listener" 2>&1 &
+  # The listener first, as the servers are loaded before their "before" sample: a Python
+  # process is some 10 MB, 1 KiB a connection at 10,000.
+  python3 -c "$BARE_PY" $BARE_PORT 400 >"$log.listener" 2>&1 &
   lpid=$!
   for ((i = 0; i < 100; i++)); do grep -q '^listening' "$log.listener" && break; sleep 0.1; done
+  settle $KHTTPD_PORT $NGINX_PORT $BARE_PORT
+  before=$(snapshot)
   timeout -k 5 300 python3 -c "$HOLD_PY" 127.0.0.1 $BARE_PORT "$n" 200 "" bare >"$log" 2>&1 &
   hpid=$!
   for ((i = 0; i < 1200; i++)); do
@@ -684,6 +689,13 @@ bare_tcp_sampled() {
   if grep -q "^READY answered=$n/" "$log"; then
     echo 3 >/proc/sys/vm/drop_caches
     during=$(snapshot)
+    # A connection still in the accept queue keeps its request_sock, which an accepted one
+    # has given back: left out, so that the baseline holds only what both kinds have.
+    local req_kib
+    req_kib=$(awk '$1 == "request_sock_TCP" { print int($2 * $4 / 1024) }' /proc/slabinfo)
+    local -a d=($during)
+    during="${d[0]} ${d[1]} $((d[2] + ${req_kib:-0} - ${REQ_KIB_BEFORE:-0}))"
+    echo "MEM-NOTE bare-tcp: request_sock_TCP $(( ${req_kib:-0} - ${REQ_KIB_BEFORE:-0} )) KiB left out (connections not yet accepted)" | tee -a "$OUT/mem.txt"
   fi
   kill "$hpid" "$lpid" 2>/dev/null; wait "$hpid" "$lpid" 2>/dev/null
   if [ -n "$during" ]; then mem_line http bare-tcp "$n" "$before" "$during"
@@ -860,6 +872,7 @@ tls_counters() {
   local what=$1 name line='' established failed
   for name in handshakes failed timeouts refused; do counter khttpd_rs "tls_$name"; line+=" tls_$name=$REPLY"; done
   counter khttpd_rs send_polls; line+=" send_polls=$REPLY"
+  counter khttpd_rs send_polls_moved; line+=" send_polls_moved=$REPLY"
   established=$(tail -n +$((AGENT_LINES + 1)) "$TLS/agent.log" | grep -c ' established ')
   failed=$(tail -n +$((AGENT_LINES + 1)) "$TLS/agent.log" | grep -c ' failed ')
   AGENT_LINES=$(wc -l <"$TLS/agent.log")
@@ -1013,11 +1026,11 @@ bench_tls() {
 # `perf record -a -e cpu-clock`; appends its breakdown per request to profile.txt: the top
 # symbols, every comm and every dso, as microseconds per request (samples / frequency /
 # requests). Softirq work is charged to whichever task it interrupted (often the client).
-PROFILE_HZ=2000
+PROFILE_HZ=1000
 profile_run() {
   local server=$1 port=$2 mode=$3 data=/tmp/bench-perf.data secs line requests
   secs=$(pick 5 2)
-  perf record -q -a -e cpu-clock -F $PROFILE_HZ -g -o $data -- sleep 3600 >"$LOGS/perf-$server-$mode.log" 2>&1 &
+  perf record -q -a -e cpu-clock -F $PROFILE_HZ -o $data -- sleep 3600 >"$LOGS/perf-$server-$mode.log" 2>&1 &
   local perf_pid=$!
   sleep 1
   kill -0 $perf_pid 2>/dev/null || { failed "perf record: $(tail -n 2 "$LOGS/perf-$server-$mode.log" | tr '\n' ' ')"; return 1; }
@@ -1031,7 +1044,7 @@ profile_run() {
     echo "== $server, $mode, 1 KiB, 32 clients: $requests requests, server_us_per_req=$(field "$line" server_us_per_req) (whole guest, client's own CPU subtracted)"
     for key in comm dso sym; do
       echo "-- by $key: us per request (samples at $PROFILE_HZ Hz over $requests requests; top 25)"
-      perf report -i $data --no-children --sort "$key" --stdio -n -g none 2>/dev/null |
+      perf report -i $data --sort "$key" --stdio -n 2>/dev/null |
         awk -v hz=$PROFILE_HZ -v req="$requests" '
           /^#/ || NF < 3 { next }
           { pct = $1; n = $2; $1 = ""; $2 = ""; sub(/^ +/, "")

@@ -19,22 +19,35 @@ WWW=/tmp/ktcp-www OUTSIDE=/tmp/ktcp-outside
 mkdir -p $WWW/fs/tmpfs $WWW/fs/shared
 mount -t tmpfs -o size=$((${BIG_MIB:-8} + 16))m ktcp-zc $WWW/fs/tmpfs && cp $WWW/big.bin $WWW/fs/tmpfs/ &&
   mount --bind "$BIN" $WWW/fs/shared || { echo "khttpd.sh: cannot mount beneath $WWW/fs"; exit 1; }
-# stalled_reader_send_polls: a client asks for big.bin and reads nothing for 2.5 s: the send
-# blocks, no write-space wake-up comes, and the 1 s retry poll resumes it (send_polls grows,
-# by at most a few); once the client reads, the whole response arrives.
+# stalled_reader_send_polls: a client asks for big.bin and reads nothing: the send blocks and
+# no write-space wake-up comes, so the 1 s retry poll runs it: send_polls grows within 6 s,
+# and by at most 4 over the next 2.5 s (a poll a second, not a count of wake-ups or runs).
+# Once the client reads, the whole response arrives, byte for byte. (send_polls_moved, the
+# polls that found room, is shown: a receiver that collapses its queue can open its window
+# a little without reading.)
 stalled_reader_send_polls() {
-  local before fd polls n want
-  want=$(command stat -c %s $WWW/big.bin)
-  counter khttpd_rs send_polls; before=$REPLY
+  local p0 m0 fd i t0 waited polls moved size
+  size=$(command stat -c %s $WWW/big.bin)
+  counter khttpd_rs send_polls; p0=$REPLY
+  counter khttpd_rs send_polls_moved; m0=$REPLY
   exec {fd}<>/dev/tcp/127.0.0.1/8081 || return 1
   printf 'GET /big.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >&$fd
+  now_ms; t0=$REPLY
+  for ((i = 0; i < 60; i++)); do
+    snooze 0.1
+    counter khttpd_rs send_polls; [ "$REPLY" -gt "$p0" ] && break
+  done
+  now_ms; waited=$((REPLY - t0))
   snooze 2.5
-  counter khttpd_rs send_polls; polls=$((REPLY - before))
-  n=$(timeout 30 cat <&$fd | wc -c)
+  counter khttpd_rs send_polls; polls=$((REPLY - p0))
+  counter khttpd_rs send_polls_moved; moved=$((REPLY - m0))
+  timeout 30 cat <&$fd >"$TMPD/stalled.out"
   exec {fd}<&-
-  echo "note: send_polls +$polls over 2.5 s of a stalled reader; $n bytes read for a body of $want"
-  [ "$polls" -ge 1 ] || { echo "no retry poll counted"; return 1; }
-  [ "$n" -gt "$want" ] || { echo "response cut short"; return 1; }
+  echo "note: first poll after $waited ms of a stalled reader; send_polls +$polls by 2.5 s later, send_polls_moved +$moved"
+  [ "$polls" -ge 1 ] || { echo "no retry poll counted in 6 s"; return 1; }
+  [ "$polls" -le 4 ] || { echo "$polls polls in 2.5 s: counting more than the 1 s polls"; return 1; }
+  [ "$(command stat -c %s "$TMPD/stalled.out")" -gt "$size" ] || { echo "response cut short"; return 1; }
+  tail -c "$size" "$TMPD/stalled.out" | cmp - $WWW/big.bin
 }
 # file_cache_hits: five GETs of one file pipelined on one connection (bash's /dev/tcp: no
 # process to start), well within the cache's 1 s: at least the last four are cache hits.

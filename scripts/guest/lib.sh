@@ -226,7 +226,7 @@ latency_sane() {
     [ "$name" = ns ] && continue
     n=$((n + 1))
     echo "note: latency $name: count $count, p50 $p50 ns, p90 $p90, p99 $p99, p99.9 $p999, max $max"
-    # The table's sweep runs twice a second, whatever the load.
+    # The table's sweep runs every 500 to 700 ms, whatever the load.
     [ "$count" -ge "$([ "$name" = sweep ] && echo 1 || echo "$2")" ] && [ "$p50" -gt 0 ] && [ "$p50" -le "$p90" ] && [ "$p90" -le "$p99" ] &&
       [ "$p99" -le "$p999" ] && [ "$p999" -le "$max" ] || { echo "$name: not a sane histogram"; return 1; }
   done <"$D/$1/latency"
