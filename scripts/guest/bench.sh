@@ -518,6 +518,17 @@ sys.exit(0 if ok == n and (not flag or again == n) else 1)
 
 # http_hold_sampled SERVER PORT N STOP_CMD...: N idle keep-alive connections held while
 # threads and memory are sampled; STOP_CMD then ends the server, which releases them.
+# holder_ready LOG PID N: waits (up to 5 min) for the holder PID to print READY in LOG; true
+# if all N of its connections are ready.
+holder_ready() {
+  local i
+  for ((i = 0; i < 1200; i++)); do
+    grep -q '^READY' "$1" && break
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.25
+  done
+  grep -q "^READY answered=$3/" "$1"
+}
 http_hold_sampled() {
   local server=$1 port=$2 n=$3 before during="" pid i log; shift 3
   log=$LOGS/hold-$n-$server.log
@@ -531,12 +542,7 @@ http_hold_sampled() {
   rm -f "$flag"
   timeout -k 5 300 python3 -c "$HOLD_PY" 127.0.0.1 "$port" "$n" 200 "$flag" >"$log" 2>&1 &
   pid=$!
-  for ((i = 0; i < 1200; i++)); do
-    grep -q '^READY' "$log" && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.25
-  done
-  if grep -q "^READY answered=$n/" "$log"; then
+  if holder_ready "$log" "$pid" "$n"; then
     echo 3 >/proc/sys/vm/drop_caches
     during=$(snapshot)
     echo "  $server: $(established "$port") established while sampling"
@@ -681,12 +687,7 @@ bare_tcp_sampled() {
   before=$(snapshot)
   timeout -k 5 300 python3 -c "$HOLD_PY" 127.0.0.1 $BARE_PORT "$n" 200 "" bare >"$log" 2>&1 &
   hpid=$!
-  for ((i = 0; i < 1200; i++)); do
-    grep -q '^READY' "$log" && break
-    kill -0 "$hpid" 2>/dev/null || break
-    sleep 0.25
-  done
-  if grep -q "^READY answered=$n/" "$log"; then
+  if holder_ready "$log" "$hpid" "$n"; then
     echo 3 >/proc/sys/vm/drop_caches
     during=$(snapshot)
     # A connection still in the accept queue keeps its request_sock, which an accepted one
