@@ -703,6 +703,9 @@ bare_tcp_sampled() {
   else failed "bare-tcp: $n connections not all made: $(tail -n 2 "$log" "$log.listener" | tr '\n' ' ')"; fi
 }
 
+# latency_then_unload MODULE WHAT: keep_latency, then unload.
+latency_then_unload() { keep_latency "$1" "$2"; unload "$1"; }
+
 bench_conc_http() {
   local counts n big
   counts=$(pick "100 1000 10000" "100 1000") big=$(pick 10000 1000)
@@ -717,7 +720,8 @@ bench_conc_http() {
     [ "$n" = "$big" ] || nginx_stop
   done
   [ -f "$NGX/nginx.pid" ] || nginx_start "$big" || { unload khttpd_rs; return; }
-  http_hold_sampled khttpd_rs $KHTTPD_PORT "$big" unload khttpd_rs
+  # Its latency table first: the sweep's cost with $big connections in the table.
+  http_hold_sampled khttpd_rs $KHTTPD_PORT "$big" latency_then_unload khttpd_rs "conc-http, $big idle keep-alive connections held"
   http_hold_sampled nginx $NGINX_PORT "$big" nginx_stop
   bare_tcp_sampled "$big"
   mem_ratio http khttpd_rs nginx bare-tcp
