@@ -16,7 +16,7 @@ pub(crate) struct KtcpText {
 }
 
 /// Fields of [`RawParams`] (`KTCP_PARAMS_FIELDS` in `params.h`).
-pub(crate) const PARAMS_FIELDS: usize = 16;
+pub(crate) const PARAMS_FIELDS: usize = 17;
 
 /// `struct ktcp_params` of `params.h`, filled by the module's C shim.
 #[repr(C)]
@@ -37,6 +37,7 @@ pub(crate) struct RawParams {
     pub(crate) bind: *const c_char,
     pub(crate) tls_port: c_int,
     pub(crate) handshake_timeout: c_int,
+    pub(crate) highpri: bool,
 }
 
 /// `struct ktcp_live` of `params.h`: where the run-time writable parameters live.

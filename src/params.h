@@ -37,6 +37,8 @@ struct ktcp_params {
 	/* khttpd_rs: HTTPS. */
 	int tls_port;
 	int handshake_timeout;
+	/* Both modules: the workqueue's workers run at high priority (WQ_HIGHPRI). */
+	bool highpri;
 };
 
 /* Fills @p with the values given at insmod (defaults for what the module does not have). */
@@ -100,7 +102,7 @@ static inline int ktcp_param_get_range(char *buf, const struct kernel_param *kp)
 /* The offset of every field of struct ktcp_params in declaration order, then its size. */
 const size_t *ktcp_params_layout(void);
 
-#define KTCP_PARAMS_FIELDS 16
+#define KTCP_PARAMS_FIELDS 17
 
 /* The parameters every ktcp-rs server has; @refusal says what happens past max_connections. */
 #define KTCP_SERVER_PARAMS(default_port, refusal)                                           \
@@ -117,6 +119,10 @@ const size_t *ktcp_params_layout(void);
 	static bool bench;                                                                  \
 	module_param(bench, bool, 0444);                                                    \
 	MODULE_PARM_DESC(bench, "per-CPU bound workqueue instead of unbound (default N)");  \
+	static bool highpri;                                                                \
+	module_param(highpri, bool, 0444);                                                  \
+	MODULE_PARM_DESC(highpri, "workqueue workers at high priority, nice -20, as "       \
+			 "nvmet-tcp's (WQ_HIGHPRI; default N)");                            \
 	KTCP_LIVE_INT(max_connections, 65536, 1, 1000000,                                   \
 		      "live connections above which a client " refusal                      \
 		      ", 1-1000000 (default 65536; writable at run time)");                 \
@@ -139,6 +145,7 @@ const size_t *ktcp_params_layout(void);
 			offsetof(struct ktcp_params, bind),                                 \
 			offsetof(struct ktcp_params, tls_port),                             \
 			offsetof(struct ktcp_params, handshake_timeout),                    \
+			offsetof(struct ktcp_params, highpri),                              \
 			sizeof(struct ktcp_params),                                         \
 		};                                                                          \
 		return layout;                                                              \
@@ -147,7 +154,7 @@ const size_t *ktcp_params_layout(void);
 	{                                                                                   \
 		*p = (struct ktcp_params){ .port = port, .backlog = backlog,                \
 					   .max_connections = max_connections,              \
-					   .bench = bench, .root = "",                      \
+					   .bench = bench, .highpri = highpri, .root = "",  \
 					   .bind = bind ? bind : "" };                      \
 	}
 

@@ -34,6 +34,7 @@ impl Params {
             offset_of!(RawParams, bind),
             offset_of!(RawParams, tls_port),
             offset_of!(RawParams, handshake_timeout),
+            offset_of!(RawParams, highpri),
             size_of::<RawParams>(),
         ];
         // SAFETY: the shim returns a static array of `KTCP_PARAMS_FIELDS + 1` offsets, and
@@ -61,6 +62,7 @@ impl Params {
             bind: core::ptr::null(),
             tls_port: 0,
             handshake_timeout: 0,
+            highpri: false,
         };
         // SAFETY: `raw` is a valid `struct ktcp_params` (sizes checked above) for the shim
         // to fill; module parameters are fixed after load (mode 0444).
@@ -68,7 +70,7 @@ impl Params {
         Ok(Self { raw })
     }
 
-    /// The server configuration from `bind`, `port`, `backlog`, `bench` and
+    /// The server configuration from `bind`, `port`, `backlog`, `bench`, `highpri` and
     /// `max_connections`.
     pub(crate) fn server_config(&self, name: &'static CStr) -> Result<Config> {
         let raw = &self.raw;
@@ -84,6 +86,7 @@ impl Params {
             })?,
             backlog: in_range("backlog", raw.backlog, 1, 65535)?,
             bound: raw.bench,
+            highpri: raw.highpri,
             max_connections: {
                 in_range("max_connections", raw.max_connections, 1, 1_000_000)?;
                 Live::get()?.max_connections

@@ -59,12 +59,19 @@ impl Drop for RcuReadGuard {
 
 impl OwnedQueue {
     /// Allocates a workqueue named `name`: unbound, or per-CPU bound when `bound` (kecho's
-    /// `bench=1`, which keeps a connection's work on the CPU that queued it).
-    pub(crate) fn new(name: &CStr, bound: bool) -> Result<Arc<Self>> {
-        let flags = if bound {
+    /// `bench=1`, which keeps a connection's work on the CPU that queued it); its workers at
+    /// nice -20 when `highpri` (a woken worker then preempts the task it interrupts instead
+    /// of waiting out that task's slice).
+    pub(crate) fn new(name: &CStr, bound: bool, highpri: bool) -> Result<Arc<Self>> {
+        let placement = if bound {
             0
         } else {
             bindings::wq_flags_WQ_UNBOUND
+        };
+        let flags = if highpri {
+            placement | bindings::wq_flags_WQ_HIGHPRI
+        } else {
+            placement
         };
         // SAFETY: the format string is "%s" with one valid C string argument; `max_active` 0
         // selects the default.

@@ -37,6 +37,8 @@ pub(crate) struct Config {
     pub(crate) backlog: i32,
     /// Per-CPU bound workqueue (`bench=1`) instead of unbound.
     pub(crate) bound: bool,
+    /// Workers at high priority (`highpri=1`, `WQ_HIGHPRI`).
+    pub(crate) highpri: bool,
     /// Live connections above which a client is refused (writable at run time).
     pub(crate) max_connections: Tunable,
     /// Seconds a new connection waits in the kernel for its first bytes before it is
@@ -83,7 +85,7 @@ pub(crate) struct Server<S: Session> {
 impl<S: Session> Server<S> {
     /// Binds the port and starts accepting.
     pub(crate) fn start(config: &Config, shared: S::Shared) -> Result<Self> {
-        let queue = OwnedQueue::new(config.name, config.bound)?;
+        let queue = OwnedQueue::new(config.name, config.bound, config.highpri)?;
         let teardown = Arc::new(Teardown::default(), GFP_KERNEL)?;
         let core = Arc::pin_init(
             Core::new(

@@ -3,7 +3,7 @@
 # (The 1,000-client echo test runs in `make soak`.) STORM_SECS, CYCLES, SEED, JOBS: README.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/trace-lib.sh"
-plan 27
+plan 29
 KO=$MODDIR/kecho_rs.ko
 ADDR=127.0.0.1:12345
 
@@ -56,6 +56,19 @@ rmmod kecho_rs
 # bench=1: the same echo on a per-CPU bound workqueue.
 insmod "$KO" bench=1
 check kecho/bench_bound_echo "$BIN/kecho-bench" --addr $ADDR --clients 200 --rounds 2 --size 512 --timeout-s 60
+# No worker at high priority has run kecho_rs's work so far (the control for the next check).
+check kecho/default_workers_not_highpri eval '! highpri_workers kecho_rs || { echo "at nice -20:" $REPLY; false; }'
+rmmod kecho_rs
+
+# highpri=1: the same echo, served by workers at nice -20 (WQ_HIGHPRI).
+insmod "$KO" highpri=1
+highpri_echo() {
+  "$BIN/kecho-bench" --addr $ADDR --clients 200 --rounds 2 --size 512 --timeout-s 60 &&
+    param_eq kecho_rs highpri Y || return 1
+  highpri_workers kecho_rs || { echo "no kworker at nice -20 ran kecho_rs's work"; return 1; }
+  echo "note: at nice -20:" $REPLY
+}
+check kecho/highpri_echo highpri_echo
 rmmod kecho_rs
 
 # Load/unload cycles, each under load (mid-stream clients); the load ends with the module.

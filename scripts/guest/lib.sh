@@ -233,6 +233,23 @@ latency_sane() {
   [ $n = 4 ] || { echo "$n histograms, want 4"; return 1; }
 }
 
+# highpri_workers MODULE: the kworkers whose last work was MODULE's (a worker's name ends in
+# -WORKQUEUE) and that run at nice -20 (WQ_HIGHPRI pools), one "pid name" per line in REPLY;
+# true if there is one.
+highpri_workers() {
+  local pid name stat REPLY_=''
+  for pid in $(pgrep '^kworker'); do
+    read -r name <"/proc/$pid/comm" 2>/dev/null || continue
+    [[ $name == *"-$1" ]] || continue
+    read -r stat <"/proc/$pid/stat" 2>/dev/null || continue
+    stat=${stat##*) }   # the fields after "(name) ": state is field 3, nice field 19
+    set -- "$1" $stat
+    [ "${18}" = -20 ] && REPLY_+="$pid $name"$'\n'
+  done
+  REPLY=$REPLY_
+  [ -n "$REPLY" ]
+}
+
 # param_write_refused MODULE NAME VALUE: writing VALUE to the run-time parameter fails, and
 # its value stays what it was.
 param_write_refused() {
