@@ -3,8 +3,8 @@
 //! kecho_rs: an in-kernel TCP echo server, a drop-in for the C `kecho`.
 //!
 //! A kthread accepts connections; each one is served by readiness-driven work items on the
-//! module's own workqueue (see `conn.rs`). Parameters: `port`, `backlog`, `bench`,
-//! `max_connections`, `idle_timeout`; counters in `/sys/kernel/debug/kecho_rs/`.
+//! module's own workqueue (see `conn.rs`). Parameters: `port`, `backlog`, `bench`, `highpri`,
+//! `max_connections`, `idle_timeout`, `bind`; counters in `/sys/kernel/debug/kecho_rs/`.
 
 use kernel::c_str;
 use kernel::prelude::*;

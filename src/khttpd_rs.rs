@@ -4,7 +4,7 @@
 //!
 //! Same shape as kecho_rs (accept kthread, readiness-driven work items); the protocol lives
 //! in `proto/` (plain Rust, host-tested) and `respond.rs`. Parameters: `port`, `backlog`,
-//! `bench`, `max_connections`, `root`, `keepalive_timeout`, `header_timeout`, `uid`, `gid`,
+//! `bench`, `highpri`, `max_connections`, `root`, `keepalive_timeout`, `header_timeout`, `uid`, `gid`,
 //! `dotfiles`, `buffer_mib`, `defer_accept`, `max_age`, `bind`, `tls_port`,
 //! `handshake_timeout`; counters in
 //! `/sys/kernel/debug/khttpd_rs/`.
