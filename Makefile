@@ -67,7 +67,7 @@ shell:
 
 fmt:
 	@cd $(CARGO_DIR) && cargo fmt --all
-	@rustfmt --edition 2021 --config-path "$$(source scripts/common.sh && kernel_src)/.rustfmt.toml" src/*.rs src/proto/*.rs
+	@rustfmt --edition 2021 --config-path "$$(source scripts/common.sh && kernel_rustfmt_toml)" src/*.rs src/proto/*.rs
 
 clippy:
 	@cd $(CARGO_DIR) && cargo clippy --all-targets --quiet -- -D warnings

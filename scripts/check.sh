@@ -60,7 +60,7 @@ fail_fast() {
 begin "host: format, scripts, harness self-tests"
 set +e
 (cd userspace-tests && cargo fmt --all --check) >"$log/fmt.log" 2>&1; item host/cargo-fmt $? "see $log/fmt.log"
-rustfmt --check --edition 2021 --config-path "$(kernel_src)/.rustfmt.toml" src/*.rs src/proto/*.rs >"$log/kernel-fmt.log" 2>&1
+rustfmt --check --edition 2021 --config-path "$(kernel_rustfmt_toml)" src/*.rs src/proto/*.rs >"$log/kernel-fmt.log" 2>&1
 item kernel/rustfmt $? "src/ differs from the kernel's rustfmt ($log/kernel-fmt.log)"
 for f in scripts/*.sh scripts/guest/*.sh .ci/run; do bash -n "$f" || echo "$f"; done >"$log/bash-n.log" 2>&1
 [ -s "$log/bash-n.log" ]; item host/scripts-parse $((1 - $?)) "$(tr '\n' ' ' <"$log/bash-n.log")"

@@ -56,6 +56,26 @@ use_kernel_rustc() {
 
 # kernel_src: the extracted kernel source tree (its .rustfmt.toml is the format of src/).
 kernel_src() { echo "$CACHE/src/linux-$(dpkg-query -W -f='${Version}' "linux-source-$KVER")"; }
+# has_candidate PKG: apt knows a version of PKG to install. (Not a pipe into grep -q: under
+# pipefail, grep's early exit kills apt-cache with SIGPIPE and the pipe reads as a failure.)
+has_candidate() {
+  local policy
+  policy=$(apt-cache policy "$1" 2>/dev/null)
+  [[ $policy == *"Candidate: "[0-9]* ]]
+}
+# kernel_rustfmt_toml: the kernel's .rustfmt.toml, from the extracted tree or, before the first
+# kernel build has extracted it (a fresh clone's make check formats first), from the tarball.
+kernel_rustfmt_toml() {
+  local src f
+  src=$(kernel_src) f=$CACHE/src/rustfmt-$KVER.toml
+  if [ -f "$src/.rustfmt.toml" ]; then echo "$src/.rustfmt.toml"; return; fi
+  if [ ! -s "$f" ]; then
+    mkdir -p "$CACHE/src"
+    tar -xJOf "/usr/src/linux-source-$KVER.tar.xz" "linux-source-$KVER/.rustfmt.toml" >"$f.tmp" &&
+      mv "$f.tmp" "$f" || { rm -f "$f.tmp"; echo "no .rustfmt.toml in /usr/src/linux-source-$KVER.tar.xz" >&2; return 1; }
+  fi
+  echo "$f"
+}
 
 # tally_guest COUNTS SCRIPT: folds a guest run's counts file into the caller's totals (its
 # `count` and `item` functions): every pass and fail; the top script's own plan (each script

@@ -22,6 +22,20 @@ apt_install() {
     grep --line-buffered -E '^(Get:|Setting up|E:)' | sed -u 's/^/  apt: /'
 }
 
+# apt_update: apt-get update exits 0 even when every fetch failed (a network not up yet on a
+# machine that just booted): retry while it reports a failed fetch, then say so plainly.
+apt_update() {
+  local try out
+  for try in 1 2 3 4 5; do
+    out=$($SUDO apt-get update -q -o Acquire::Retries=3 2>&1) || true
+    grep -qE '^(W|E): (Failed to fetch|Some index files failed)' <<<"$out" || return 0
+    stage "apt: package lists not fetched (try $try of 5); retrying in $((try * 5)) s"
+    sleep $((try * 5))
+  done
+  grep -E '^(W|E):' <<<"$out" | head -n 5 >&2
+  die "apt-get update could not fetch the package lists; check the network or the mirror in /etc/apt/sources.list*"
+}
+
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
@@ -29,19 +43,36 @@ done
 if ((${#missing[@]})); then
   SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
   stage "apt: updating the package lists"
-  $SUDO apt-get update -qq
+  apt_update
   # Debian 12 ships 6.12 sources in bookworm-backports (and, on some mirrors, bookworm-security).
   if [[ " ${missing[*]} " == *" linux-source-$KVER "* ]] &&
-     ! apt-cache policy "linux-source-$KVER" | grep -q 'Candidate: [0-9]'; then
+     ! has_candidate "linux-source-$KVER"; then
     stage "apt: linux-source-$KVER not found; enabling bookworm-backports"
     echo "deb http://deb.debian.org/debian bookworm-backports main" |
       $SUDO tee /etc/apt/sources.list.d/ktcp-rs-bookworm-backports.list >/dev/null
-    $SUDO apt-get update -qq
-    apt-cache policy "linux-source-$KVER" | grep -q 'Candidate: [0-9]' ||
+    apt_update
+    has_candidate "linux-source-$KVER" ||
       die "linux-source-$KVER is in neither the configured repositories nor bookworm-backports"
   fi
-  stage "apt: installing ${missing[*]} (a few minutes on a fresh machine)"
-  apt_install "${missing[@]}"
+  # A machine whose qemu-utils came from bookworm-backports (qemu 10) cannot take bookworm's
+  # qemu-system-x86 (7.2 breaks with it): take qemu-system-x86 from backports too.
+  qemu_from=()
+  if [[ " ${missing[*]} " == *" qemu-system-x86 "* ]] &&
+     [[ $(dpkg-query -W -f='${Version}' qemu-utils 2>/dev/null) == *bpo12* ]]; then
+    missing=("${missing[@]/qemu-system-x86/}")
+    qemu_from=(-t bookworm-backports qemu-system-x86)
+    if [ ! -f /etc/apt/sources.list.d/ktcp-rs-bookworm-backports.list ] &&
+       ! grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/; then
+      echo "deb http://deb.debian.org/debian bookworm-backports main" |
+        $SUDO tee /etc/apt/sources.list.d/ktcp-rs-bookworm-backports.list >/dev/null
+      apt_update
+    fi
+  fi
+  read -r -a missing <<<"${missing[*]}"
+  stage "apt: installing ${missing[*]} ${qemu_from[*]:+(and ${qemu_from[*]: -1} from bookworm-backports, as qemu-utils)} (a few minutes on a fresh machine)"
+  ((${#missing[@]} == 0)) || apt_install "${missing[@]}"
+  ((${#qemu_from[@]} == 0)) || apt_install "${qemu_from[@]}"
+  missing+=("${qemu_from[@]: -1}")
   for p in "${missing[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || die "apt could not install $p"
   done
@@ -55,16 +86,18 @@ if ! command -v rustup >/dev/null; then
   . \"\$HOME/.cargo/env\"
 (this script then installs the pinned toolchain $RUST_TOOLCHAIN with clippy, rustfmt and rust-src)"
 fi
-if ! rustup toolchain list | grep -q "^$RUST_TOOLCHAIN"; then
+# (Lists are read whole before grep: see has_candidate in common.sh.)
+if ! grep -q "^$RUST_TOOLCHAIN" <<<"$(rustup toolchain list)"; then
   stage "rustup: installing $RUST_TOOLCHAIN"
   rustup toolchain install "$RUST_TOOLCHAIN" --profile minimal -c clippy -c rustfmt
 fi
-if ! rustup component list --toolchain "$RUST_TOOLCHAIN" --installed | grep -q '^rust-src'; then
+installed=$(rustup component list --toolchain "$RUST_TOOLCHAIN" --installed)
+if ! grep -q '^rust-src' <<<"$installed"; then
   stage "rustup: adding rust-src"
   rustup component add rust-src --toolchain "$RUST_TOOLCHAIN"
 fi
 for c in clippy rustfmt; do
-  rustup component list --toolchain "$RUST_TOOLCHAIN" --installed | grep -q "^$c" ||
+  grep -q "^$c" <<<"$installed" ||
     rustup component add "$c" --toolchain "$RUST_TOOLCHAIN"
 done
 if ! command -v bindgen >/dev/null; then

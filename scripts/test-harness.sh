@@ -137,5 +137,15 @@ expect "a clean build log has no warnings" [ "$(awk -f "$here/build-warnings.awk
 printf '## Tests\nTests that may be skipped, and why (`make check` fails on any other skip):\n- `faults/*`: because\n\n- `x/y`: not listed\n' >"$tmp/README.md"
 expect "a README-listed skip is allowed" bash "$here/allowed-skips.sh" "$tmp/README.md" faults/kecho-rmmod
 expect "any other skip is not" bash -c "! bash '$here/allowed-skips.sh' '$tmp/README.md' x/y"
+# setup.sh's has_candidate under pipefail, with apt-cache's usual long version table after
+# the Candidate line (a pipe into grep -q read that as "not found" on a fresh machine).
+expect "has_candidate finds a candidate above a long version table (pipefail)" bash -c '
+  set -o pipefail; source "$1/common.sh"
+  apt-cache() { printf "linux-source-6.12:\n  Installed: (none)\n  Candidate: 6.12.117-1\n"; seq 200000; }
+  has_candidate linux-source-6.12' _ "$here"
+expect "and none where apt has no candidate" bash -c '
+  set -o pipefail; source "$1/common.sh"
+  apt-cache() { printf "linux-source-6.12:\n  Installed: (none)\n  Candidate: (none)\n"; }
+  ! has_candidate linux-source-6.12' _ "$here"
 [ "$bad" = 0 ] && echo "harness self-test: all passed"
 exit "$bad"
