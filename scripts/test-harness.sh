@@ -137,6 +137,26 @@ expect "a clean build log has no warnings" [ "$(awk -f "$here/build-warnings.awk
 printf '## Tests\nTests that may be skipped, and why (`make check` fails on any other skip):\n- `faults/*`: because\n\n- `x/y`: not listed\n' >"$tmp/README.md"
 expect "a README-listed skip is allowed" bash "$here/allowed-skips.sh" "$tmp/README.md" faults/kecho-rmmod
 expect "any other skip is not" bash -c "! bash '$here/allowed-skips.sh' '$tmp/README.md' x/y"
+# port_listening: a listener on IPv4 and one on IPv6 (host's /proc; the guest reads the same).
+python3 -c '
+import socket, sys, time
+a = socket.socket(); a.bind(("127.0.0.1", 0)); a.listen(1)
+b = socket.socket(socket.AF_INET6); b.bind(("::1", 0)); b.listen(1)
+c = socket.socket(); c.bind(("127.0.0.1", 0))
+print(a.getsockname()[1], b.getsockname()[1], c.getsockname()[1], flush=True)
+time.sleep(10)' >"$tmp/ports" 2>/dev/null &
+listeners=$!
+for ((i = 0; i < 50; i++)); do [ -s "$tmp/ports" ] && break; snooze 0.1; done
+read -r p4 p6 pbound <"$tmp/ports"
+if [ -n "${p6:-}" ]; then
+  expect "port_listening sees an IPv4 listener" port_listening "$p4"
+  expect "and an IPv6 one" port_listening "$p6"
+  not_listening() { ! port_listening "$1"; }
+  expect "but not a bound socket that does not listen" not_listening "$pbound"
+else
+  expect "port_listening: the test's listeners started" false
+fi
+kill "$listeners" 2>/dev/null
 # setup.sh's has_candidate under pipefail, with apt-cache's usual long version table after
 # the Candidate line (a pipe into grep -q read that as "not found" on a fresh machine).
 expect "has_candidate finds a candidate above a long version table (pipefail)" bash -c '

@@ -371,17 +371,14 @@ wait_line() {
   return 1
 }
 
-# port_listening PORT: some socket listens on TCP PORT (IPv4 or IPv6).
+# port_listening PORT: some socket listens on TCP PORT (IPv4 or IPv6). awk reads the /proc
+# files front to back; bash's read seeks back after each line, which makes a seq_file render
+# the table anew per line: 55 s of system time for 5,000 TIME_WAIT sockets in the debug guest.
 port_listening() {
-  local hex f sl local_addr remote state rest
+  local hex
   printf -v hex ':%04X' "$1"
-  for f in /proc/net/tcp /proc/net/tcp6; do
-    [ -r "$f" ] || continue
-    while read -r sl local_addr remote state rest; do
-      [[ $local_addr == *"$hex" && $state == 0A ]] && return 0
-    done <"$f"
-  done
-  return 1
+  awk -v port="$hex" '$4 == "0A" && substr($2, length($2) - 4) == port { found = 1; exit }
+    END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
 # dmesg_lines: the kernel log, one line per element of DMESG.
