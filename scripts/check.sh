@@ -60,8 +60,12 @@ fail_fast() {
 begin "host: format, scripts, harness self-tests"
 set +e
 (cd userspace-tests && cargo fmt --all --check) >"$log/fmt.log" 2>&1; item host/cargo-fmt $? "see $log/fmt.log"
-rustfmt --check --edition 2021 --config-path "$(kernel_rustfmt_toml)" src/*.rs src/proto/*.rs >"$log/kernel-fmt.log" 2>&1
-item kernel/rustfmt $? "src/ differs from the kernel's rustfmt ($log/kernel-fmt.log)"
+if fmt_toml=$(kernel_rustfmt_toml 2>"$log/kernel-fmt.log"); then
+  rustfmt --check --edition 2021 --config-path "$fmt_toml" src/*.rs src/proto/*.rs >"$log/kernel-fmt.log" 2>&1
+  item kernel/rustfmt $? "src/ differs from the kernel's rustfmt ($log/kernel-fmt.log)"
+else
+  item kernel/rustfmt 1 "the kernel's .rustfmt.toml not found: $(tr '\n' ' ' <"$log/kernel-fmt.log")"
+fi
 for f in scripts/*.sh scripts/guest/*.sh .ci/run; do bash -n "$f" || echo "$f"; done >"$log/bash-n.log" 2>&1
 [ -s "$log/bash-n.log" ]; item host/scripts-parse $((1 - $?)) "$(tr '\n' ' ' <"$log/bash-n.log")"
 bash scripts/test-harness.sh >"$log/harness.log" 2>&1; item host/harness-self-test $? "$(tail -n 3 "$log/harness.log" | tr '\n' ' ')"

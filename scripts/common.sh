@@ -64,15 +64,21 @@ has_candidate() {
   [[ $policy == *"Candidate: "[0-9]* ]]
 }
 # kernel_rustfmt_toml: the kernel's .rustfmt.toml, from the extracted tree or, before the first
-# kernel build has extracted it (a fresh clone's make check formats first), from the tarball.
+# kernel build has extracted it (a fresh clone's make check formats first), read from the
+# tarball (its first occurrence only: seconds less than decompressing it all) into a file
+# named after the source package's version.
 kernel_rustfmt_toml() {
-  local src f
-  src=$(kernel_src) f=$CACHE/src/rustfmt-$KVER.toml
+  local src f tmp
+  src=$(kernel_src) f=$(kernel_src).rustfmt.toml
   if [ -f "$src/.rustfmt.toml" ]; then echo "$src/.rustfmt.toml"; return; fi
   if [ ! -s "$f" ]; then
-    mkdir -p "$CACHE/src"
-    tar -xJOf "/usr/src/linux-source-$KVER.tar.xz" "linux-source-$KVER/.rustfmt.toml" >"$f.tmp" &&
-      mv "$f.tmp" "$f" || { rm -f "$f.tmp"; echo "no .rustfmt.toml in /usr/src/linux-source-$KVER.tar.xz" >&2; return 1; }
+    mkdir -p "$CACHE/src" && tmp=$(mktemp "$f.XXXXXX") || return 1
+    if tar -xJOf "/usr/src/linux-source-$KVER.tar.xz" --occurrence=1 "linux-source-$KVER/.rustfmt.toml" >"$tmp" &&
+       [ -s "$tmp" ]; then
+      mv -f "$tmp" "$f"
+    else
+      rm -f "$tmp"; echo "no .rustfmt.toml in /usr/src/linux-source-$KVER.tar.xz" >&2; return 1
+    fi
   fi
   echo "$f"
 }

@@ -22,18 +22,28 @@ apt_install() {
     grep --line-buffered -E '^(Get:|Setting up|E:)' | sed -u 's/^/  apt: /'
 }
 
-# apt_update: apt-get update exits 0 even when every fetch failed (a network not up yet on a
-# machine that just booted): retry while it reports a failed fetch, then say so plainly.
+# apt_update: apt-get update, retried while it could not fetch or could not take apt's lock (a
+# network not up yet, apt-daily running on a machine that just booted). Any other failure (no
+# sudo, a bad clock, an unsigned repository) stops here with apt's own words. A source that
+# still fails after the retries is only a warning: has_candidate and apt_install stop the
+# script if what this project needs cannot be installed.
 apt_update() {
-  local try out
+  local try out rc
   for try in 1 2 3 4 5; do
-    out=$($SUDO apt-get update -q -o Acquire::Retries=3 2>&1) || true
-    grep -qE '^(W|E): (Failed to fetch|Some index files failed)' <<<"$out" || return 0
-    stage "apt: package lists not fetched (try $try of 5); retrying in $((try * 5)) s"
+    rc=0
+    out=$($SUDO env LC_ALL=C apt-get update -q -o Acquire::Retries=3 2>&1) || rc=$?
+    if ! grep -qE '^(W|E): (Failed to fetch|Some index files failed)|^E: Could not get lock' <<<"$out"; then
+      [ "$rc" = 0 ] && return 0
+      printf '%s\n' "$out" | tail -n 5 >&2
+      die "apt-get update failed (status $rc)"
+    fi
+    ((try < 5)) || break
+    stage "apt: package lists not fetched, or apt busy (try $try of 5); retrying in $((try * 5)) s"
     sleep $((try * 5))
   done
   grep -E '^(W|E):' <<<"$out" | head -n 5 >&2
-  die "apt-get update could not fetch the package lists; check the network or the mirror in /etc/apt/sources.list*"
+  [ "$rc" = 0 ] || die "apt-get update failed (status $rc) after 5 tries; check the network or the mirror in /etc/apt/sources.list*"
+  stage "apt: warning: some package lists could not be fetched (above); going on with the rest"
 }
 
 missing=()
@@ -61,15 +71,16 @@ if ((${#missing[@]})); then
      [[ $(dpkg-query -W -f='${Version}' qemu-utils 2>/dev/null) == *bpo12* ]]; then
     missing=("${missing[@]/qemu-system-x86/}")
     qemu_from=(-t bookworm-backports qemu-system-x86)
-    if [ ! -f /etc/apt/sources.list.d/ktcp-rs-bookworm-backports.list ] &&
-       ! grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    # What apt sees, not what the files say (a commented or disabled backports line).
+    policy=$(apt-cache policy qemu-system-x86 2>/dev/null)
+    if [[ $policy != *bpo12* ]]; then
       echo "deb http://deb.debian.org/debian bookworm-backports main" |
         $SUDO tee /etc/apt/sources.list.d/ktcp-rs-bookworm-backports.list >/dev/null
       apt_update
     fi
   fi
   read -r -a missing <<<"${missing[*]}"
-  stage "apt: installing ${missing[*]} ${qemu_from[*]:+(and ${qemu_from[*]: -1} from bookworm-backports, as qemu-utils)} (a few minutes on a fresh machine)"
+  stage "apt: installing ${missing[*]}${qemu_from[*]:+${missing[*]:+ and }${qemu_from[*]: -1} from bookworm-backports (as qemu-utils)} (a few minutes on a fresh machine)"
   ((${#missing[@]} == 0)) || apt_install "${missing[@]}"
   ((${#qemu_from[@]} == 0)) || apt_install "${qemu_from[@]}"
   missing+=("${qemu_from[@]: -1}")
@@ -91,7 +102,8 @@ if ! grep -q "^$RUST_TOOLCHAIN" <<<"$(rustup toolchain list)"; then
   stage "rustup: installing $RUST_TOOLCHAIN"
   rustup toolchain install "$RUST_TOOLCHAIN" --profile minimal -c clippy -c rustfmt
 fi
-installed=$(rustup component list --toolchain "$RUST_TOOLCHAIN" --installed)
+installed=$(rustup component list --toolchain "$RUST_TOOLCHAIN" --installed) ||
+  die "rustup component list --toolchain $RUST_TOOLCHAIN failed"
 if ! grep -q '^rust-src' <<<"$installed"; then
   stage "rustup: adding rust-src"
   rustup component add rust-src --toolchain "$RUST_TOOLCHAIN"

@@ -124,7 +124,8 @@ modprobe_kecho() {
 modprobe_r() {
   modprobe -r "$1" || return 1
   [ ! -e "/sys/module/$1" ] || { echo "/sys/module/$1 still there"; return 1; }
-  ! port_listening "$2" || { echo "port $2 still listening"; return 1; }
+  port_listening "$2"
+  case $? in 1) ;; 0) echo "port $2 still listening"; return 1;; *) return 1;; esac
 }
 dkms_remove() {
   dkms remove -m ktcp-rs -v "$version" -k "$krel" || return 1

@@ -371,14 +371,19 @@ wait_line() {
   return 1
 }
 
-# port_listening PORT: some socket listens on TCP PORT (IPv4 or IPv6). awk reads the /proc
-# files front to back; bash's read seeks back after each line, which makes a seq_file render
-# the table anew per line: 55 s of system time for 5,000 TIME_WAIT sockets in the debug guest.
+# port_listening PORT: some socket listens on TCP PORT (IPv4 or IPv6): status 0 yes, 1 no, 2
+# could not tell (a message says why). awk reads the /proc files front to back; bash's read
+# seeks back after each line, which makes a seq_file render the table anew per line: 55 s of
+# system time for 5,000 TIME_WAIT sockets in the debug guest.
 port_listening() {
-  local hex
+  local hex f files=() rc=0
   printf -v hex ':%04X' "$1"
+  for f in /proc/net/tcp /proc/net/tcp6; do [ -e "$f" ] && files+=("$f"); done
+  ((${#files[@]})) || { echo "port_listening: no /proc/net/tcp" >&2; return 2; }
   awk -v port="$hex" '$4 == "0A" && substr($2, length($2) - 4) == port { found = 1; exit }
-    END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+    END { exit !found }' "${files[@]}" || rc=$?
+  ((rc < 2)) || echo "port_listening: awk could not read ${files[*]} (status $rc)" >&2
+  return $((rc < 2 ? rc : 2))
 }
 
 # dmesg_lines: the kernel log, one line per element of DMESG.
