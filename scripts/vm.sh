@@ -33,9 +33,14 @@ if grep -qE '\b(vmx|svm)\b' /proc/cpuinfo && [ -w /dev/kvm ] && [ -z "${KTCP_NO_
 # virtme-ng shares the host's root through virtiofsd when it finds one on PATH (setup.sh
 # installs it), else through 9p, which is much slower under TCG. The guest caches the root's
 # files for the whole run: nothing the guest reads may change on the host while it runs.
+# KTCP_NO_VIRTIOFS=1 takes 9p instead. Under TCG (QEMU 10 here) virtiofs is unsafe for a
+# guest that drops its page cache: virtiofsd writes file pages straight into guest memory,
+# behind TCG's back, and a code page read anew still runs the old page's translated code
+# (after `echo 1 >drop_caches`, python3 and openssl segfaulted; read() saw the right bytes).
+# 9p's pages are written by QEMU itself. make bench drops caches, so it takes 9p without KVM.
 # With virtiofs and KVM, virtme-ng would switch to QEMU's microvm machine (virtio over MMIO,
 # which our kernels do not have): --disable-microvm keeps the same machine either way.
-export PATH=$CACHE/virtiofsd/bin:$PATH
+[ -n "${KTCP_NO_VIRTIOFS:-}" ] || export PATH=$CACHE/virtiofsd/bin:$PATH
 vng=(vng --run "$kdir/arch/x86/boot/bzImage" --cpus 2 --memory "$mem" "${accel[@]}" --disable-microvm
      --rwdir "$out" --cwd "$KTCP_ROOT" --append "log_buf_len=16M kfence.sample_interval=10${KTCP_APPEND:+ $KTCP_APPEND}")
 # One guest at a time on this machine (TCG: two would halve each other's speed and break the
