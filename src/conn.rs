@@ -81,8 +81,10 @@ pub(crate) trait Session: Sized + Send + 'static {
     /// `Linger` (which the core counts as a timeout).
     fn on_timeout(&mut self, stream: &Stream, shared: &Self::Shared, lat: &Latency) -> Step;
 
-    /// The connection is closing gracefully: drop whatever buffers the session holds.
-    fn release_buffers(&mut self) {}
+    /// The session is done (its connection closes, or lingers without it): give whatever
+    /// buffers it holds back to the shared pool, so that the next connection takes them
+    /// instead of allocating and zeroing its own.
+    fn release_buffers(&mut self, _shared: &Self::Shared) {}
 
     /// A client over `max_connections`: say so if the protocol can (one non-blocking send),
     /// before the core closes it gracefully.
@@ -498,7 +500,7 @@ impl<S: Session> ConnState<S> {
     /// Shuts the sending side down and starts discarding input.
     fn begin_linger(&mut self, stream: &Stream, core: &Core<S>) {
         if self.linger.is_none() {
-            self.session.release_buffers();
+            self.session.release_buffers(&core.shared);
             self.linger = Some(Linger::new(stream, S::tls_counters(&core.shared)));
         }
     }
@@ -524,6 +526,9 @@ impl<S: Session> ConnState<S> {
             }
         };
         if !matches!(step, Step::Linger) {
+            if matches!(step, Step::Close) {
+                self.session.release_buffers(&core.shared);
+            }
             return step;
         }
         self.begin_linger(stream, core);

@@ -168,6 +168,12 @@ impl Session for Echo {
         self.on_ready(stream, shared, lat)
     }
 
+    fn release_buffers(&mut self, shared: &EchoShared) {
+        if let Some(buf) = self.buf.take() {
+            shared.pool.put(buf);
+        }
+    }
+
     fn refuse(_stream: &Stream, _shared: &EchoShared) {}
 
     fn counters<'a>(shared: &'a EchoShared, add: &mut dyn FnMut(&'static CStr, &'a AtomicU64)) {

@@ -34,6 +34,7 @@ fn help(name: &str) -> String {
         "bytes_spliced" => "File bytes sent by splice, without a copy.",
         "send_polls" => "Runs of a blocked send started by the 1 s retry poll, not a wake-up.",
         "send_polls_moved" => "Retry polls of a blocked send after which bytes moved.",
+        "buffer_allocs" => "Connection buffers allocated because the pool had none.",
         "file_cache_hits" => "File opens answered by the open-file cache.",
         "file_cache_misses" => "File opens not answered by the open-file cache.",
         "bytes" => "Bytes echoed.",

@@ -3,7 +3,7 @@
 # STORM_SECS, CYCLES, BIG_MIB, SEED, JOBS: see README.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/trace-lib.sh"
-plan 63
+plan 64
 KO=$MODDIR/khttpd_rs.ko
 ADDR=127.0.0.1:8081
 WWW=/tmp/ktcp-www OUTSIDE=/tmp/ktcp-outside
@@ -48,6 +48,25 @@ stalled_reader_send_polls() {
   [ "$polls" -le 4 ] || { echo "$polls polls in 2.5 s: counting more than the 1 s polls"; return 1; }
   [ "$(command stat -c %s "$TMPD/stalled.out")" -gt "$size" ] || { echo "response cut short"; return 1; }
   tail -c "$size" "$TMPD/stalled.out" | cmp - $WWW/big.bin
+}
+# closed_connections_reuse_buffers: 20 requests, each on a new connection that the server
+# closes after its answer (Connection: close): a closing connection gives its buffers back to
+# the pool as an idle one does, so the next connection allocates none (buffer_allocs +1 at
+# most; +20 when they were freed with the connection, 52 KiB zeroed each).
+closed_connections_reuse_buffers() {
+  local a0 fd i reply
+  wait_idle khttpd_rs 15 || return 1
+  counter khttpd_rs buffer_allocs; a0=$REPLY
+  for ((i = 0; i < 20; i++)); do
+    exec {fd}<>/dev/tcp/127.0.0.1/8081 || return 1
+    printf 'GET /a.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >&$fd
+    reply=$(timeout 10 cat <&$fd)
+    exec {fd}<&-
+    [[ $reply == "HTTP/1.1 200 "* ]] || { echo "request $i: '${reply:0:40}'"; return 1; }
+  done
+  counter khttpd_rs buffer_allocs
+  echo "note: buffer_allocs +$((REPLY - a0)) over 20 closed connections"
+  [ $((REPLY - a0)) -le 1 ]
 }
 # file_cache_hits: five GETs of one file pipelined on one connection (bash's /dev/tcp: no
 # process to start), well within the cache's 1 s: at least the last four are cache hits.
@@ -319,6 +338,7 @@ check khttpd/zero_copy_used counter_at_least khttpd_rs bytes_spliced $((${BIG_MI
 check khttpd/zero_copy_tmpfs_and_shared_fs spliced_fetch http://$ADDR/fs/tmpfs/big.bin $WWW/fs/tmpfs/big.bin \
   http://$ADDR/fs/shared/itest "$BIN/itest"
 check khttpd/stalled_reader_send_polls stalled_reader_send_polls
+check khttpd/closed_connections_reuse_buffers closed_connections_reuse_buffers
 # Run-time settings: a shorter keep-alive applies to the next idle wait, a lower
 # max_connections to the next client; bad writes fail and change nothing.
 runtime_max_connections() {
