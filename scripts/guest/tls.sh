@@ -116,20 +116,22 @@ silent_then_good() {
   return $rc
 }
 check tls/silent_clients_do_not_stall_others silent_then_good
-# Slow readers of a file with Connection: close, with the server's send buffer held at 16 KiB
-# (tcp_wmem, for this test alone): kTLS still holds records when the session ends, so the
-# close waits until TCP has them all and the close_notify went (tls_flushes grows, no
-# tls_flush_timeouts), and each body arrives whole, then a clean close_notify.
+# Slow readers of a file with Connection: close, with the server's send buffer held at 4 KiB
+# (tcp_wmem, for this test alone), less than the file's last TLS record (12 KiB): kTLS still
+# holds records when each session ends, so every close waits until TCP has them all and the
+# close_notify went (tls_flushes +1 per client, no tls_flush_timeouts), and each body arrives
+# whole, then a clean close_notify. (At 16 KiB only some closes found records held, by
+# timing: 0 of 4 in 3 of 8 runs once closing connections pooled their buffers.)
 slow_readers() {
   local wmem f0 t0 rc
   wmem=$(sysctl -n net.ipv4.tcp_wmem)
   tls_counter flushes; f0=$REPLY; tls_counter flush_timeouts; t0=$REPLY
-  sysctl -qw net.ipv4.tcp_wmem="4096 16384 16384"
+  sysctl -qw net.ipv4.tcp_wmem="4096 4096 4096"
   tls_client get --path /mid.bin --clients 4 --close --rcvbuf 4096 --read-pause-ms 20
   rc=$?
   sysctl -qw net.ipv4.tcp_wmem="$wmem"
   tls_counter flushes; echo "note: tls_flushes +$((REPLY - f0))"
-  [ $rc = 0 ] && [ $((REPLY - f0)) -ge 1 ] || return 1
+  [ $rc = 0 ] && [ $((REPLY - f0)) -ge 4 ] || return 1
   tls_counter flush_timeouts; echo "note: tls_flush_timeouts +$((REPLY - t0))"
   [ $((REPLY - t0)) = 0 ]
 }
