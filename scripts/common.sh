@@ -69,7 +69,7 @@ has_candidate() {
 # named after the source package's version.
 kernel_rustfmt_toml() {
   local src f tmp
-  src=$(kernel_src) f=$(kernel_src).rustfmt.toml
+  src=$(kernel_src); f=$src.rustfmt.toml
   if [ -f "$src/.rustfmt.toml" ]; then echo "$src/.rustfmt.toml"; return; fi
   if [ ! -s "$f" ]; then
     mkdir -p "$CACHE/src" && tmp=$(mktemp "$f.XXXXXX") || return 1

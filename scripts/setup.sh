@@ -18,20 +18,23 @@ VIRTIOFSD_VERSION=1.14.0
 
 # apt_install PKG...: installs with one progress line per package fetched and set up.
 apt_install() {
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "$@" 2>&1 |
+  # Waits up to 5 minutes for apt's lock (apt-daily on a machine that just booted).
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends \
+    -o DPkg::Lock::Timeout=300 "$@" 2>&1 |
     grep --line-buffered -E '^(Get:|Setting up|E:)' | sed -u 's/^/  apt: /'
 }
 
 # apt_update: apt-get update, retried while it could not fetch or could not take apt's lock (a
 # network not up yet, apt-daily running on a machine that just booted). Any other failure (no
-# sudo, a bad clock, an unsigned repository) stops here with apt's own words. A source that
-# still fails after the retries is only a warning: has_candidate and apt_install stop the
-# script if what this project needs cannot be installed.
+# sudo, a bad clock, an unsigned repository) stops here with apt's own words. After the
+# retries: no source reached at all (no Hit:/Get: line) or a failing status stops here,
+# pointing at the network; some sources still failing is only a warning, since has_candidate
+# and apt_install stop the script if what this project needs cannot be installed.
 apt_update() {
   local try out rc
   for try in 1 2 3 4 5; do
     rc=0
-    out=$($SUDO env LC_ALL=C apt-get update -q -o Acquire::Retries=3 2>&1) || rc=$?
+    out=$($SUDO env LC_ALL=C apt-get update -q -o Acquire::Retries=3 -o DPkg::Lock::Timeout=60 2>&1) || rc=$?
     if ! grep -qE '^(W|E): (Failed to fetch|Some index files failed)|^E: Could not get lock' <<<"$out"; then
       [ "$rc" = 0 ] && return 0
       printf '%s\n' "$out" | tail -n 5 >&2
@@ -42,6 +45,8 @@ apt_update() {
     sleep $((try * 5))
   done
   grep -E '^(W|E):' <<<"$out" | head -n 5 >&2
+  grep -qE '^(Hit|Get):' <<<"$out" ||
+    die "apt-get update reached no package source after 5 tries; check the network or the mirror in /etc/apt/sources.list*"
   [ "$rc" = 0 ] || die "apt-get update failed (status $rc) after 5 tries; check the network or the mirror in /etc/apt/sources.list*"
   stage "apt: warning: some package lists could not be fetched (above); going on with the rest"
 }

@@ -152,7 +152,7 @@ time.sleep(10)' >"$tmp/ports" 2>"$tmp/ports.err" &
 listeners=$!
 for ((i = 0; i < 50; i++)); do [ -s "$tmp/ports" ] && break; snooze 0.1; done
 read -r p4 pclient p6 <"$tmp/ports"
-not_listening() { ! port_listening "$1"; }
+not_listening() { port_listening "$1"; [ $? = 1 ]; }
 if [ -n "${p6:-}" ]; then
   expect "port_listening sees an IPv4 listener" port_listening "$p4"
   expect "but not an established client's port" not_listening "$pclient"

@@ -33,15 +33,23 @@ if grep -qE '\b(vmx|svm)\b' /proc/cpuinfo && [ -w /dev/kvm ] && [ -z "${KTCP_NO_
 # virtme-ng shares the host's root through virtiofsd when it finds one on PATH (setup.sh
 # installs it), else through 9p, which is much slower under TCG. The guest caches the root's
 # files for the whole run: nothing the guest reads may change on the host while it runs.
-# KTCP_NO_VIRTIOFS=1 takes 9p instead. Under TCG (QEMU 10 here) virtiofs is unsafe for a
+# KTCP_NO_VIRTIOFS=1 takes 9p instead (--force-9p: vng would find any other virtiofsd, on
+# PATH or at a fixed path such as /usr/libexec/virtiofsd). KTCP_NO_VIRTIOFS=tcg takes 9p
+# only when the guest runs under TCG. Under TCG (QEMU 10 here) virtiofs is unsafe for a
 # guest that drops its page cache: virtiofsd writes file pages straight into guest memory,
 # behind TCG's back, and a code page read anew still runs the old page's translated code
 # (after `echo 1 >drop_caches`, python3 and openssl segfaulted; read() saw the right bytes).
-# 9p's pages are written by QEMU itself. make bench drops caches, so it takes 9p without KVM.
+# 9p's pages are written by QEMU itself. make bench drops caches, so it asks for `tcg`.
 # With virtiofs and KVM, virtme-ng would switch to QEMU's microvm machine (virtio over MMIO,
 # which our kernels do not have): --disable-microvm keeps the same machine either way.
-[ -n "${KTCP_NO_VIRTIOFS:-}" ] || export PATH=$CACHE/virtiofsd/bin:$PATH
-vng=(vng --run "$kdir/arch/x86/boot/bzImage" --cpus 2 --memory "$mem" "${accel[@]}" --disable-microvm
+rootfs=()
+case ${KTCP_NO_VIRTIOFS:-} in
+  '') ;;
+  tcg) [ ${#accel[@]} = 0 ] || rootfs=(--force-9p);;
+  *) rootfs=(--force-9p);;
+esac
+[ ${#rootfs[@]} != 0 ] || export PATH=$CACHE/virtiofsd/bin:$PATH
+vng=(vng --run "$kdir/arch/x86/boot/bzImage" --cpus 2 --memory "$mem" "${accel[@]}" "${rootfs[@]}" --disable-microvm
      --rwdir "$out" --cwd "$KTCP_ROOT" --append "log_buf_len=16M kfence.sample_interval=10${KTCP_APPEND:+ $KTCP_APPEND}")
 # One guest at a time on this machine (TCG: two would halve each other's speed and break the
 # timing bounds): every worktree and helper takes the same lock, and says when it waits.
@@ -58,7 +66,7 @@ fi
 # The wrapper records CMD's status and the guest's dmesg in the shared directory.
 printf '%s\n' "$cmd" >"$out/cmd.sh"
 wrapper="bash $KTCP_ROOT/scripts/guest-run.sh $out"
-stage "vm ($flavour, ${accel[*]:-kvm}): $cmd"
+stage "vm ($flavour, ${accel[*]:-kvm}${rootfs[*]:+, 9p}): $cmd"
 set +e
 # vng and QEMU in a process group of their own, which a timeout, an interrupt or our own
 # end takes down whole (a signal to vng alone leaves QEMU running). The console goes through
