@@ -30,7 +30,7 @@ use crate::{
     tls::TlsCounters,
     trace,
 };
-use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::{
     new_mutex,
     prelude::*,
@@ -153,22 +153,24 @@ struct Table<S: Session> {
 }
 
 impl<S: Session> Table<S> {
-    fn insert(&mut self, conn: &Arc<Conn<S>>) -> Result<usize> {
+    fn insert(&mut self, conn: &Arc<Conn<S>>) -> Result<u32> {
         if let Some(index) = self.free_head {
+            let short = u32::try_from(index).map_err(|_| EBUSY)?;
             if let Some(slot) = self.slots.get_mut(index) {
                 if let Slot::Free(next) = *slot {
                     self.free_head = next;
                     *slot = Slot::Used(conn.clone());
-                    return Ok(index);
+                    return Ok(short);
                 }
             }
         }
-        let index = self.slots.len();
+        let index = u32::try_from(self.slots.len()).map_err(|_| EBUSY)?;
         self.slots.push(Slot::Used(conn.clone()), GFP_KERNEL)?;
         Ok(index)
     }
 
-    fn remove(&mut self, index: usize, conn: &Arc<Conn<S>>) -> Option<Arc<Conn<S>>> {
+    fn remove(&mut self, index: u32, conn: &Arc<Conn<S>>) -> Option<Arc<Conn<S>>> {
+        let index = usize::try_from(index).ok()?;
         let slot = self.slots.get_mut(index)?;
         match slot {
             Slot::Used(c) if Arc::ptr_eq(c, conn) => {}
@@ -490,34 +492,38 @@ impl Linger {
 }
 
 /// The per-connection state a run works on, under one lock.
-struct ConnState<S: Session> {
-    session: S,
-    /// Set once the connection is closing gracefully; the session is done then.
-    linger: Option<Linger>,
+enum ConnState<S: Session> {
+    /// The protocol's session runs.
+    Open(S),
+    /// Closing gracefully: the session is over (its buffers given back) and dropped.
+    Closing(Linger),
 }
 
 impl<S: Session> ConnState<S> {
     /// Shuts the sending side down and starts discarding input.
     fn begin_linger(&mut self, stream: &Stream, core: &Core<S>) {
-        if self.linger.is_none() {
-            self.session.release_buffers(&core.shared);
-            self.linger = Some(Linger::new(stream, S::tls_counters(&core.shared)));
+        if let Self::Open(session) = self {
+            session.release_buffers(&core.shared);
+            *self = Self::Closing(Linger::new(stream, S::tls_counters(&core.shared)));
         }
     }
 
     /// One run: the session's step, or the lingering close's. Never returns `Linger`.
     fn step(&mut self, stream: &Stream, core: &Core<S>, timed_out: bool) -> Step {
-        if let Some(linger) = self.linger.as_mut() {
-            return linger.drain(stream, timed_out, S::tls_counters(&core.shared));
-        }
+        let session = match self {
+            Self::Closing(linger) => {
+                return linger.drain(stream, timed_out, S::tls_counters(&core.shared))
+            }
+            Self::Open(session) => session,
+        };
         let step = if timed_out {
-            let step = self.session.on_timeout(stream, &core.shared, &core.latency);
+            let step = session.on_timeout(stream, &core.shared, &core.latency);
             if matches!(step, Step::Close | Step::Linger) {
                 bump(&core.stats.timeouts);
             }
             step
         } else {
-            match self.session.on_ready(stream, &core.shared, &core.latency) {
+            match session.on_ready(stream, &core.shared, &core.latency) {
                 // A close after a complete response (not a stalled client's timeout) while kTLS
                 // still holds records, or its close_notify found no room: let them go first,
                 // as a lingering close does.
@@ -527,14 +533,14 @@ impl<S: Session> ConnState<S> {
         };
         if !matches!(step, Step::Linger) {
             if matches!(step, Step::Close) {
-                self.session.release_buffers(&core.shared);
+                session.release_buffers(&core.shared);
             }
             return step;
         }
         self.begin_linger(stream, core);
-        match self.linger.as_mut() {
-            Some(linger) => linger.drain(stream, false, S::tls_counters(&core.shared)),
-            None => Step::Close,
+        match self {
+            Self::Closing(linger) => linger.drain(stream, false, S::tls_counters(&core.shared)),
+            Self::Open(_) => Step::Close,
         }
     }
 }
@@ -550,7 +556,8 @@ pub(crate) struct Conn<S: Session> {
     #[pin]
     state: Mutex<ConnState<S>>,
     core: CoreRef<S>,
-    slot: AtomicUsize,
+    /// Its index in the live table (`u32`: with the flags below it fills one word).
+    slot: AtomicU32,
     refused: AtomicBool,
     closed: AtomicBool,
     timed_out: AtomicBool,
@@ -568,14 +575,33 @@ impl_has_work! {
 }
 
 impl<S: Session> Conn<S> {
+    /// An idle connection costs its socket and this, no more: checked at build time for each
+    /// session type. Its state (the session, or the lingering close it turns into) takes at
+    /// most 32 bytes: the buffers and the exchange in flight live in pooled buffers. Where
+    /// locks carry no debugging state (the perf kernel), the allocation (the `Arc`'s count, a
+    /// `refcount_t` padded to the alignment, and the connection) fits one 256-byte kmalloc
+    /// object.
+    const SMALL: () = {
+        assert!(core::mem::size_of::<ConnState<S>>() <= 32);
+        #[cfg(not(any(
+            CONFIG_LOCKDEP,
+            CONFIG_DEBUG_LOCK_ALLOC,
+            CONFIG_DEBUG_MUTEXES,
+            CONFIG_DEBUG_SPINLOCK
+        )))]
+        assert!(core::mem::size_of::<Self>() + core::mem::align_of::<Self>() <= 256);
+    };
+
     fn new(stream: Stream, core: CoreRef<S>, id: u64) -> impl PinInit<Self, Error> {
+        // Evaluated (at build time) for every session type that makes connections.
+        let () = Self::SMALL;
         let session = S::new(&core.shared);
         try_pin_init!(Self {
             work <- new_work!("ktcp::Conn::work"),
             socket <- WatchedStream::new(stream),
-            state <- new_mutex!(ConnState { session, linger: None }),
+            state <- new_mutex!(ConnState::Open(session)),
             core,
-            slot: AtomicUsize::new(0),
+            slot: AtomicU32::new(0),
             refused: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             timed_out: AtomicBool::new(false),

@@ -36,7 +36,7 @@ pub(crate) struct EchoShared {
     /// Connections closed on a socket error (reset, ...) rather than a clean EOF.
     errors: AtomicU64,
     /// Buffers of connections that went idle, for the next busy one.
-    pool: Arc<Pool<KVec<u8>>>,
+    pool: Arc<Pool<KBox<Chunk>>>,
 }
 
 impl EchoShared {
@@ -51,28 +51,53 @@ impl EchoShared {
     }
 }
 
-/// One echo connection: bytes received but not yet sent back.
-pub(crate) struct Echo {
-    /// Held while data is in flight, back to the pool when the connection goes idle.
-    buf: Option<KVec<u8>>,
+/// The chunk being echoed: `data[sent..len]` is still to be sent back. Pooled between uses;
+/// only `data[..len]`, just received, is ever read, never what a pooled buffer held before.
+struct Chunk {
+    data: KVec<u8>,
     len: usize,
     sent: usize,
+    /// When it was received, until it is all queued (0: none).
+    received_at: u64,
+}
+
+impl Chunk {
+    fn new() -> Result<KBox<Self>> {
+        Ok(KBox::new(
+            Self {
+                data: KVec::from_elem(0, BUF_SIZE, GFP_KERNEL)?,
+                len: 0,
+                sent: 0,
+                received_at: 0,
+            },
+            GFP_KERNEL,
+        )?)
+    }
+}
+
+/// One echo connection: bytes received but not yet sent back. An idle one holds no buffer,
+/// so that it costs little more than its socket.
+pub(crate) struct Echo {
+    /// Held while data is in flight, back to the pool when the connection goes idle.
+    buf: Option<KBox<Chunk>>,
     /// When the connection counts as idle unless a byte moves before.
     idle_until: Deadline,
     /// When the connection was accepted, until its first byte is sent ([`clock::ns`]; 0 after).
     accepted_at: u64,
-    /// When the chunk being echoed was received, until it is all queued (0: none).
-    received_at: u64,
 }
 
 impl Echo {
     /// Sends what is pending; `Some(step)` when the run must end here.
     fn flush(&mut self, stream: &Stream, shared: &EchoShared, lat: &Latency) -> Option<Step> {
-        let buf = self.buf.as_ref()?;
-        while let Some(rest) = buf.get(self.sent..self.len).filter(|rest| !rest.is_empty()) {
+        let buf = self.buf.as_mut()?;
+        while let Some(rest) = buf
+            .data
+            .get(buf.sent..buf.len)
+            .filter(|rest| !rest.is_empty())
+        {
             match stream.send(rest, false) {
                 Ok(n) => {
-                    self.sent += n;
+                    buf.sent += n;
                     self.idle_until = clock::after_ms(shared.idle.secs_as_ms());
                     shared.bytes.fetch_add(n as u64, Ordering::Relaxed);
                     lat.record_since(Metric::FirstByte, core::mem::take(&mut self.accepted_at));
@@ -84,25 +109,36 @@ impl Echo {
                 Err(_) => return Some(fail(shared)),
             }
         }
-        lat.record_since(Metric::Service, core::mem::take(&mut self.received_at));
+        lat.record_since(Metric::Service, core::mem::take(&mut buf.received_at));
         None
     }
 
     /// Receives the next chunk, taking a buffer (pooled, else new) if the connection was idle.
     /// Only `buf[..len]`, just received, is ever read: what a pooled buffer held before is not.
     fn fill(&mut self, stream: &Stream, shared: &EchoShared) -> Result<usize> {
-        self.len = 0;
-        self.sent = 0;
         let buf = match &mut self.buf {
             Some(buf) => buf,
             buf @ None => buf.insert(match shared.pool.take() {
                 Some(pooled) => pooled,
-                None => KVec::from_elem(0, BUF_SIZE, GFP_KERNEL)?,
+                None => Chunk::new()?,
             }),
         };
-        let n = stream.recv(buf.as_mut_slice())?;
-        self.len = n;
+        buf.len = 0;
+        buf.sent = 0;
+        let n = stream.recv(buf.data.as_mut_slice())?;
+        buf.len = n;
+        buf.received_at = clock::ns();
         Ok(n)
+    }
+
+    /// Gives the buffer back to the pool, if the connection holds one.
+    fn release(&mut self, shared: &EchoShared) {
+        if let Some(mut buf) = self.buf.take() {
+            buf.len = 0;
+            buf.sent = 0;
+            buf.received_at = 0;
+            shared.pool.put(buf);
+        }
     }
 }
 
@@ -117,11 +153,8 @@ impl Session for Echo {
     fn new(shared: &EchoShared) -> Self {
         Self {
             buf: None,
-            len: 0,
-            sent: 0,
             idle_until: clock::after_ms(shared.idle.secs_as_ms()),
             accepted_at: clock::ns(),
-            received_at: 0,
         }
     }
 
@@ -139,13 +172,10 @@ impl Session for Echo {
                 Ok(n) => {
                     budget = budget.saturating_sub(n);
                     self.idle_until = clock::after_ms(shared.idle.secs_as_ms());
-                    self.received_at = clock::ns();
                 }
                 Err(e) if e == EAGAIN => {
                     // Idle: hold no buffer while waiting.
-                    if let Some(buf) = self.buf.take() {
-                        shared.pool.put(buf);
-                    }
+                    self.release(shared);
                     return Step::Wait(self.idle_until);
                 }
                 Err(e) if e == ENOMEM => {
@@ -169,9 +199,7 @@ impl Session for Echo {
     }
 
     fn release_buffers(&mut self, shared: &EchoShared) {
-        if let Some(buf) = self.buf.take() {
-            shared.pool.put(buf);
-        }
+        self.release(shared);
     }
 
     fn refuse(_stream: &Stream, _shared: &EchoShared) {}

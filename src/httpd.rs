@@ -133,9 +133,10 @@ impl HttpShared {
         })
     }
 
-    /// Buffers for a connection with work: from the pool, else newly allocated.
-    fn buffers(&self, paid: Reservation) -> Result<Held> {
-        let bufs = match self.pool.take() {
+    /// Buffers for a connection with work, paid by `paid`: from the pool, else newly
+    /// allocated.
+    fn buffers(&self, paid: Reservation) -> Result<KBox<ConnBuffers>> {
+        let mut bufs = match self.pool.take() {
             Some(bufs) => bufs,
             None => {
                 let bufs = ConnBuffers::new()?;
@@ -143,16 +144,14 @@ impl HttpShared {
                 bufs
             }
         };
-        Ok(Held { bufs, _paid: paid })
+        bufs.paid = Some(paid);
+        Ok(bufs)
     }
 
-    /// Gives the buffers of a connection that went idle back to the pool, emptied.
-    fn give_back(&self, held: Held) {
-        let mut bufs = held.bufs;
-        bufs.start = 0;
-        bufs.end = 0;
-        bufs.out.clear();
-        bufs.note.forget();
+    /// Gives the buffers of a connection that went idle or closed back to the pool, emptied
+    /// and unpaid.
+    fn give_back(&self, mut bufs: KBox<ConnBuffers>) {
+        bufs.reset();
         self.pool.put(bufs);
     }
 
@@ -177,9 +176,14 @@ impl HttpShared {
     }
 }
 
-/// Buffers of a connection with a request or response in flight. Pooled between uses: every
-/// reader of them goes by the lengths recorded (`start..end`, the send queue's window, the
+/// Buffers of a connection with a request or response in flight, and the state of that
+/// exchange. Pooled between uses, emptied and reset ([`ConnBuffers::reset`]): every reader of
+/// the buffers goes by the lengths recorded (`start..end`, the send queue's window, the
 /// resolved name's length), never by what an earlier connection left in them.
+///
+/// The exchange's state lives here rather than in [`Http`], so that an idle connection (whose
+/// exchange is at its reset values) is small: 10,000 idle keep-alive clients cost a socket
+/// and a `Conn` each, no more.
 struct ConnBuffers {
     /// Received bytes; `input[start..end]` is not consumed yet.
     input: KVec<u8>,
@@ -190,12 +194,27 @@ struct ConnBuffers {
     name: KVec<u8>,
     /// The request being answered, for its trace event.
     note: RequestNote,
-}
-
-/// A busy connection's buffers and what they cost against the budget.
-struct Held {
-    bufs: KBox<ConnBuffers>,
-    _paid: Reservation,
+    /// What these buffers cost against the budget while a connection holds them (`None`
+    /// while pooled).
+    paid: Option<Reservation>,
+    /// Resumable scan of the request head being received.
+    parser: HeadParser,
+    /// When the request being received must be complete.
+    head_deadline: Deadline,
+    /// When a stalled response or body upload is given up, unless bytes move before.
+    stall_deadline: Deadline,
+    /// Request body bytes still to skip.
+    discard: u64,
+    /// Close once the pending response is sent.
+    close_after: bool,
+    /// ... with a lingering close: the client may still be sending (an error answered before
+    /// its request was read whole, or a body).
+    linger_after: bool,
+    /// This run was started by the retry poll of a blocked send (`send_polls`); taken by the
+    /// first bytes it moves (`send_polls_moved`).
+    polled: bool,
+    /// When the request being answered was complete, until its answer is queued (0: none).
+    request_at: u64,
 }
 
 impl ConnBuffers {
@@ -208,9 +227,36 @@ impl ConnBuffers {
                 out: SendQueue::new()?,
                 name: KVec::from_elem(0, NAME_CAP, GFP_KERNEL)?,
                 note: RequestNote::new(),
+                paid: None,
+                parser: HeadParser::new(),
+                head_deadline: NEVER,
+                stall_deadline: NEVER,
+                discard: 0,
+                close_after: false,
+                linger_after: false,
+                polled: false,
+                request_at: 0,
             },
             GFP_KERNEL,
         )?)
+    }
+
+    /// Empties the buffers and resets the exchange to where a new connection starts; gives
+    /// the reservation back.
+    fn reset(&mut self) {
+        self.start = 0;
+        self.end = 0;
+        self.out.clear();
+        self.note.forget();
+        self.paid = None;
+        self.parser.reset();
+        self.head_deadline = NEVER;
+        self.stall_deadline = NEVER;
+        self.discard = 0;
+        self.close_after = false;
+        self.linger_after = false;
+        self.polled = false;
+        self.request_at = 0;
     }
 
     /// Drops the first `n` pending bytes (without moving the rest).
@@ -238,30 +284,13 @@ impl ConnBuffers {
 
 /// One HTTP connection.
 pub(crate) struct Http {
-    bufs: Option<Held>,
-    /// Resumable scan of the request head being received.
-    parser: HeadParser,
-    /// When the request being received must be complete.
-    head_deadline: Deadline,
-    /// When a stalled response or body upload is given up, unless bytes move before.
-    stall_deadline: Deadline,
-    /// Request body bytes still to skip.
-    discard: u64,
-    /// Close once the pending response is sent.
-    close_after: bool,
-    /// ... with a lingering close: the client may still be sending (an error answered before
-    /// its request was read whole, or a body).
-    linger_after: bool,
-    /// This run was started by the retry poll of a blocked send (`send_polls`); taken by the
-    /// first bytes it moves (`send_polls_moved`).
-    polled: bool,
+    /// The buffers and the exchange in progress, while there is one.
+    bufs: Option<KBox<ConnBuffers>>,
     /// While the buffers could not be allocated: until when the allocation is retried before
     /// the client is refused (`NEVER` otherwise).
     alloc_retry_until: Deadline,
     /// When the connection was accepted, until its first byte is sent ([`clock::ns`]; 0 after).
     accepted_at: u64,
-    /// When the request being answered was complete, until its answer is queued (0: none).
-    request_at: u64,
 }
 
 impl Http {
@@ -271,9 +300,9 @@ impl Http {
         let Some(input) = bufs.input.get(start..end) else {
             return false;
         };
-        match self.parser.parse(input, &Limits::DEFAULT) {
+        match bufs.parser.parse(input, &Limits::DEFAULT) {
             Parsed::Complete { req, head_len } => {
-                self.request_at = clock::ns();
+                bufs.request_at = clock::ns();
                 shared.counters.requests.fetch_add(1, Ordering::Relaxed);
                 let answer = respond::respond(
                     &req,
@@ -286,13 +315,13 @@ impl Http {
                 shared.counters.count(answer.status);
                 let head = bufs.out.buffered();
                 bufs.note
-                    .note(Some(&req), answer.status, head, self.request_at);
-                self.close_after = answer.close;
-                self.linger_after = answer.status.code() >= 400 || req.content_length > 0;
-                self.discard = req.content_length;
-                self.parser.reset();
+                    .note(Some(&req), answer.status, head, bufs.request_at);
+                bufs.close_after = answer.close;
+                bufs.linger_after = answer.status.code() >= 400 || req.content_length > 0;
+                bufs.discard = req.content_length;
+                bufs.parser.reset();
                 bufs.consume(head_len);
-                self.head_deadline = if bufs.start < bufs.end {
+                bufs.head_deadline = if bufs.start < bufs.end {
                     clock::after_ms(shared.header_ms())
                 } else {
                     NEVER
@@ -300,15 +329,15 @@ impl Http {
                 true
             }
             Parsed::Reject(reject) => {
-                self.request_at = clock::ns();
+                bufs.request_at = clock::ns();
                 shared.counters.requests.fetch_add(1, Ordering::Relaxed);
                 let body = respond::reject(reject.status, &shared.date(), &mut bufs.out);
                 shared.counters.count(reject.status);
                 let head = bufs.out.buffered().saturating_sub(body);
-                bufs.note.note(None, reject.status, head, self.request_at);
-                self.close_after = true;
-                self.linger_after = true;
-                self.parser.reset();
+                bufs.note.note(None, reject.status, head, bufs.request_at);
+                bufs.close_after = true;
+                bufs.linger_after = true;
+                bufs.parser.reset();
                 bufs.consume(usize::MAX);
                 true
             }
@@ -331,27 +360,27 @@ impl Http {
             shared.counters.moved(&moved);
             bufs.note.sent(moved.bytes);
             if moved.bytes > 0 {
-                if core::mem::take(&mut self.polled) {
+                if core::mem::take(&mut bufs.polled) {
                     shared
                         .counters
                         .send_polls_moved
                         .fetch_add(1, Ordering::Relaxed);
                 }
-                self.stall_deadline = clock::after_ms(shared.stall_ms());
+                bufs.stall_deadline = clock::after_ms(shared.stall_ms());
                 lat.record_since(Metric::FirstByte, core::mem::take(&mut self.accepted_at));
             }
             match flushed {
                 Flushed::Done => {
-                    self.stall_deadline = NEVER;
-                    lat.record_since(Metric::Service, core::mem::take(&mut self.request_at));
+                    bufs.stall_deadline = NEVER;
+                    lat.record_since(Metric::Service, core::mem::take(&mut bufs.request_at));
                     bufs.note.emit(stream);
                 }
                 Flushed::Blocked => {
-                    if self.stall_deadline == NEVER {
-                        self.stall_deadline = clock::after_ms(shared.stall_ms());
+                    if bufs.stall_deadline == NEVER {
+                        bufs.stall_deadline = clock::after_ms(shared.stall_ms());
                     }
                     let retry = clock::after_ms(RETRY_MS);
-                    return (Step::Wait(retry.min(self.stall_deadline)), false);
+                    return (Step::Wait(retry.min(bufs.stall_deadline)), false);
                 }
                 Flushed::Budget => return (Step::Yield, false),
                 Flushed::Failed => {
@@ -360,22 +389,22 @@ impl Http {
                     return (Step::Close, false);
                 }
             }
-            if self.close_after {
+            if bufs.close_after {
                 // A plain close when nothing more can come (the common `Connection: close`),
                 // a lingering one when the client may still be sending.
-                let quiet = !self.linger_after
+                let quiet = !bufs.linger_after
                     && bufs.start == bufs.end
                     && matches!(stream.has_input(), Err(_) | Ok(false));
                 return (if quiet { Step::Close } else { Step::Linger }, false);
             }
-            if self.discard > 0 {
-                let n = usize::try_from(self.discard)
+            if bufs.discard > 0 {
+                let n = usize::try_from(bufs.discard)
                     .unwrap_or(usize::MAX)
                     .min(bufs.end - bufs.start);
                 bufs.consume(n);
-                self.discard -= n as u64;
+                bufs.discard -= n as u64;
             }
-            if self.discard == 0 && bufs.start < bufs.end {
+            if bufs.discard == 0 && bufs.start < bufs.end {
                 if answered == REQUESTS_PER_RUN {
                     return (Step::Yield, false);
                 }
@@ -395,31 +424,31 @@ impl Http {
             match stream.recv(space) {
                 Ok(0) => return (Step::Close, false),
                 Ok(n) => {
-                    if self.discard == 0 && self.head_deadline == NEVER {
-                        self.head_deadline = clock::after_ms(shared.header_ms());
+                    if bufs.discard == 0 && bufs.head_deadline == NEVER {
+                        bufs.head_deadline = clock::after_ms(shared.header_ms());
                     }
-                    if self.discard > 0 {
-                        self.stall_deadline = clock::after_ms(shared.stall_ms());
+                    if bufs.discard > 0 {
+                        bufs.stall_deadline = clock::after_ms(shared.stall_ms());
                     }
                     bufs.end += n;
                     budget = budget.saturating_sub(n);
                 }
                 Err(e) if e == EAGAIN => {
-                    if bufs.start == bufs.end && self.discard == 0 {
+                    if bufs.start == bufs.end && bufs.discard == 0 {
                         // Idle on keep-alive: give the buffers back.
                         return (Step::Wait(clock::after_ms(shared.keepalive_ms())), true);
                     }
-                    let deadline = if self.discard > 0 {
-                        if self.stall_deadline == NEVER {
-                            self.stall_deadline = clock::after_ms(shared.stall_ms());
+                    let deadline = if bufs.discard > 0 {
+                        if bufs.stall_deadline == NEVER {
+                            bufs.stall_deadline = clock::after_ms(shared.stall_ms());
                         }
-                        self.stall_deadline
+                        bufs.stall_deadline
                     } else {
                         // Part of a head is buffered (left after a body, say): its time runs.
-                        if self.head_deadline == NEVER {
-                            self.head_deadline = clock::after_ms(shared.header_ms());
+                        if bufs.head_deadline == NEVER {
+                            bufs.head_deadline = clock::after_ms(shared.header_ms());
                         }
-                        self.head_deadline
+                        bufs.head_deadline
                     };
                     return (Step::Wait(deadline), false);
                 }
@@ -441,16 +470,8 @@ impl Session for Http {
     fn new(_shared: &HttpShared) -> Self {
         Self {
             bufs: None,
-            parser: HeadParser::new(),
-            head_deadline: NEVER,
-            stall_deadline: NEVER,
-            discard: 0,
-            close_after: false,
-            linger_after: false,
-            polled: false,
             alloc_retry_until: NEVER,
             accepted_at: clock::ns(),
-            request_at: 0,
         }
     }
 
@@ -490,7 +511,7 @@ impl Session for Http {
                 }
             }
         };
-        let (step, idle) = self.run(&mut bufs.bufs, stream, shared, lat);
+        let (step, idle) = self.run(&mut bufs, stream, shared, lat);
         if idle {
             shared.give_back(bufs);
         } else {
@@ -501,7 +522,7 @@ impl Session for Http {
 
     fn on_timeout(&mut self, stream: &Stream, shared: &HttpShared, lat: &Latency) -> Step {
         let now = clock::now();
-        let Some(Held { bufs, .. }) = self.bufs.as_mut() else {
+        let Some(bufs) = self.bufs.as_mut() else {
             if self.alloc_retry_until != NEVER {
                 // The buffers could not be allocated: try again.
                 return self.on_ready(stream, shared, lat);
@@ -509,22 +530,24 @@ impl Session for Http {
             // Idle past keepalive_timeout.
             return Step::Close;
         };
-        if !bufs.out.is_empty() || self.discard > 0 {
+        if !bufs.out.is_empty() || bufs.discard > 0 {
             // A response the client does not read, or a body it does not send.
-            return if now >= self.stall_deadline {
+            return if now >= bufs.stall_deadline {
                 bufs.note.emit(stream);
                 Step::Close
             } else {
-                self.polled = !bufs.out.is_empty();
-                if self.polled {
+                bufs.polled = !bufs.out.is_empty();
+                if bufs.polled {
                     shared.counters.send_polls.fetch_add(1, Ordering::Relaxed);
                 }
                 let step = self.on_ready(stream, shared, lat);
-                self.polled = false;
+                if let Some(bufs) = self.bufs.as_mut() {
+                    bufs.polled = false;
+                }
                 step
             };
         }
-        if bufs.start < bufs.end && now >= self.head_deadline {
+        if bufs.start < bufs.end && now >= bufs.head_deadline {
             // A request that never completed gets a 408 (best effort: one non-blocking send).
             let body = respond::reject(Status::RequestTimeout, &shared.date(), &mut bufs.out);
             shared.counters.count(Status::RequestTimeout);
@@ -545,8 +568,8 @@ impl Session for Http {
     }
 
     fn release_buffers(&mut self, shared: &HttpShared) {
-        if let Some(held) = self.bufs.take() {
-            shared.give_back(held);
+        if let Some(bufs) = self.bufs.take() {
+            shared.give_back(bufs);
         }
     }
 

@@ -3,7 +3,7 @@
 # STORM_SECS, CYCLES, BIG_MIB, SEED, JOBS: see README.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/trace-lib.sh"
-plan 64
+plan 66
 KO=$MODDIR/khttpd_rs.ko
 ADDR=127.0.0.1:8081
 WWW=/tmp/ktcp-www OUTSIDE=/tmp/ktcp-outside
@@ -68,6 +68,64 @@ closed_connections_reuse_buffers() {
   counter khttpd_rs buffer_allocs
   echo "note: buffer_allocs +$((REPLY - a0)) over 40 closed connections"
   [ $((REPLY - a0)) -le 1 ]
+}
+# send_whole FD BYTES: BYTES in one write (bash's printf writes line by line on a socket:
+# its stdout is line-buffered), so the server reads them at once.
+send_whole() {
+  printf '%s' "$2" >"$TMPD/whole.req" && cat "$TMPD/whole.req" >&"$1"
+}
+# pooled_buffers_start_clean: a connection closed in the middle of an exchange (half a head;
+# a body still to skip; a pipelined request cut short) gives its buffers back to the pool with
+# the exchange's state, and the next connection takes them (the pool is last in, first out):
+# its request must parse from scratch and be answered whole. Fails if ConnBuffers::reset
+# leaves the head parser, the body to skip or the input behind.
+pooled_buffers_start_clean() {
+  local fd i reply body
+  local -a dirty=(
+    $'GET /a.txt HTTP/1.1\r\nHost: t\r\nX-Partial: 1'
+    $'PUT /a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n0123456789'
+    $'GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\nGET /b.txt HTTP/1.1\r\nHo'
+  )
+  body=$(cat "$WWW/a.txt")
+  for ((i = 0; i < 12; i++)); do
+    wait_idle khttpd_rs 15 || return 1
+    exec {fd}<>/dev/tcp/127.0.0.1/8081 || return 1
+    send_whole $fd "${dirty[i % 3]}" || return 1
+    snooze 0.2
+    exec {fd}<&-
+    wait_idle khttpd_rs 15 || { echo "round $i: the interrupted connection never closed"; return 1; }
+    exec {fd}<>/dev/tcp/127.0.0.1/8081 || return 1
+    # Connection before Host: a parser resumed at the half head's offsets (42 and 30) would
+    # then read a line across a line end and answer 400; with Host first the offsets fall
+    # on line starts and a stale parser still parses this request right.
+    send_whole $fd $'GET /a.txt HTTP/1.1\r\nConnection: close\r\nHost: t\r\n\r\n' || return 1
+    reply=$(timeout 10 cat <&$fd)
+    exec {fd}<&-
+    if [[ $reply != "HTTP/1.1 200 "* || $reply != *"$body"* ]]; then
+      echo "round $i, after '${dirty[i % 3]:0:24}...': got '${reply:0:60}'"; return 1
+    fi
+  done
+}
+# head_timeout_after_body BODY_NOW BODY_LATER: a request with a body (Content-Length 5 + the
+# length of BODY_LATER) and BODY_NOW of it, in one write; past header_timeout (3 s), BODY_LATER with the
+# first line of the next request, the rest of that head 1.5 s later (more than a sweep, less
+# than header_timeout). Both requests must get a 200: the next head's time runs from its
+# first byte, not from when the first request was answered (a 408 then).
+head_timeout_after_body() {
+  local fd reply p=/sys/module/khttpd_rs/parameters/keepalive_timeout codes
+  wait_idle khttpd_rs 15 || return 1
+  echo 30 >$p
+  exec {fd}<>/dev/tcp/127.0.0.1/8081 || { echo 4 >$p; return 1; }
+  send_whole $fd "GET /a.txt HTTP/1.1"$'\r\n'"Host: t"$'\r\n'"Content-Length: $((5 + ${#2}))"$'\r\n\r\n'"$1"
+  snooze 4
+  send_whole $fd "$2GET /a.txt HTTP/1.1"$'\r\n'
+  snooze 1.5
+  send_whole $fd $'Host: t\r\nConnection: close\r\n\r\n'
+  reply=$(timeout 10 cat <&$fd)
+  exec {fd}<&-
+  echo 4 >$p
+  codes=$(grep -a '^HTTP/1.1' <<<"$reply" | tr -d '\r' | tr '\n' ' ')
+  [ "$codes" = "HTTP/1.1 200 OK HTTP/1.1 200 OK " ] || { echo "got: $codes"; return 1; }
 }
 # file_cache_hits: five GETs of one file pipelined on one connection (bash's /dev/tcp: no
 # process to start), well within the cache's 1 s: at least the last four are cache hits.
@@ -285,6 +343,9 @@ check khttpd/stat_module_not_loaded stat_fails root "ktcp-stat: khttpd_rs is not
 insmod "$KO" root=$WWW header_timeout=3 keepalive_timeout=4
 check khttpd/params_in_sysfs eval "param_eq khttpd_rs root $WWW && param_eq khttpd_rs keepalive_timeout 4 &&
   param_eq khttpd_rs bind ::"
+# The exchange's state goes with the buffers when the connection turns idle (a body whole,
+# the next head later), and stays when the body's end and the next head come together.
+check khttpd/head_timeout_after_idle_body head_timeout_after_body hello ''
 # One curl process for three requests (each exec of curl is slow in the emulated guest),
 # beside the suite.
 curl -s -o $TMPD/file -w '%{http_code}\n' http://$ADDR/a.txt --next -s -r 2-5 -o $TMPD/range -w '%{http_code}\n' \
@@ -340,6 +401,7 @@ check khttpd/zero_copy_tmpfs_and_shared_fs spliced_fetch http://$ADDR/fs/tmpfs/b
   http://$ADDR/fs/shared/itest "$BIN/itest"
 check khttpd/stalled_reader_send_polls stalled_reader_send_polls
 check khttpd/closed_connections_reuse_buffers closed_connections_reuse_buffers
+check khttpd/pooled_buffers_start_clean pooled_buffers_start_clean
 # Run-time settings: a shorter keep-alive applies to the next idle wait, a lower
 # max_connections to the next client; bad writes fail and change nothing.
 runtime_max_connections() {
