@@ -321,7 +321,9 @@ impl Http {
                 bufs.discard = req.content_length;
                 bufs.parser.reset();
                 bufs.consume(head_len);
-                bufs.head_deadline = if bufs.start < bufs.end {
+                // Bytes past the body already here start the next head, and its time: not
+                // the body's own bytes (the deadline is armed when the body ends, below).
+                bufs.head_deadline = if (bufs.end - bufs.start) as u64 > bufs.discard {
                     clock::after_ms(shared.header_ms())
                 } else {
                     NEVER
@@ -403,6 +405,10 @@ impl Http {
                     .min(bufs.end - bufs.start);
                 bufs.consume(n);
                 bufs.discard -= n as u64;
+                if bufs.discard == 0 && bufs.start < bufs.end && bufs.head_deadline == NEVER {
+                    // The body ended and the next head has begun: its time runs from now.
+                    bufs.head_deadline = clock::after_ms(shared.header_ms());
+                }
             }
             if bufs.discard == 0 && bufs.start < bufs.end {
                 if answered == REQUESTS_PER_RUN {

@@ -3,7 +3,7 @@
 # STORM_SECS, CYCLES, BIG_MIB, SEED, JOBS: see README.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/trace-lib.sh"
-plan 66
+plan 67
 KO=$MODDIR/khttpd_rs.ko
 ADDR=127.0.0.1:8081
 WWW=/tmp/ktcp-www OUTSIDE=/tmp/ktcp-outside
@@ -346,6 +346,7 @@ check khttpd/params_in_sysfs eval "param_eq khttpd_rs root $WWW && param_eq khtt
 # The exchange's state goes with the buffers when the connection turns idle (a body whole,
 # the next head later), and stays when the body's end and the next head come together.
 check khttpd/head_timeout_after_idle_body head_timeout_after_body hello ''
+check khttpd/head_timeout_after_split_body head_timeout_after_body hello world
 # One curl process for three requests (each exec of curl is slow in the emulated guest),
 # beside the suite.
 curl -s -o $TMPD/file -w '%{http_code}\n' http://$ADDR/a.txt --next -s -r 2-5 -o $TMPD/range -w '%{http_code}\n' \
