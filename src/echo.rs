@@ -116,6 +116,10 @@ impl Echo {
     /// Receives the next chunk, taking a buffer (pooled, else new) if the connection was idle.
     /// Only `buf[..len]`, just received, is ever read: what a pooled buffer held before is not.
     fn fill(&mut self, stream: &Stream, shared: &EchoShared) -> Result<usize> {
+        // Nothing to read: no receive that finds nothing, no buffer taken for it.
+        if !stream.input_pending() {
+            return Err(EAGAIN);
+        }
         let buf = match &mut self.buf {
             Some(buf) => buf,
             buf @ None => buf.insert(match shared.pool.take() {

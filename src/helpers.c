@@ -322,6 +322,22 @@ int ktcp_tls_close_notify(struct socket *sock)
 }
 
 /*
+ * Whether a receive on @sock could return something now: data queued (or waiting in the
+ * backlog while the socket is owned), an error, or the end of the stream. Lockless: what
+ * was queued before the call is seen, and whatever is queued after it wakes the socket's
+ * waiters (sk_data_ready, sk_state_change, sk_error_report), so a false answer never loses
+ * input to a caller whose wait entry is on the socket. Not for kTLS sockets: their decrypted
+ * records wait outside the receive queue.
+ */
+bool ktcp_input_pending(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	return !skb_queue_empty_lockless(&sk->sk_receive_queue) || READ_ONCE(sk->sk_backlog.tail) ||
+	       READ_ONCE(sk->sk_err) || (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN);
+}
+
+/*
  * Whether kTLS on @sock holds records that TCP has not taken yet (its send buffer was full:
  * kTLS pushes them as room appears, from its tx work). A shutdown now would lose them. While
  * it does, SOCK_NOSPACE is set, so that room appearing wakes the socket's waiters again. False

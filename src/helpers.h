@@ -42,6 +42,7 @@ bool ktcp_tls_available(void);
 bool ktcp_tls_active(struct socket *sock);
 int ktcp_tls_close_notify(struct socket *sock);
 bool ktcp_tls_tx_pending(struct socket *sock);
+bool ktcp_input_pending(struct socket *sock);
 void ktcp_tls_callbacks_barrier(void);
 ssize_t ktcp_splice_to_socket(struct file *in, loff_t *pos, struct socket *sock, size_t len,
 			      bool more, bool *full);

@@ -100,6 +100,7 @@ extern "C" {
     pub(crate) fn ktcp_tls_active(sock: *mut bindings::socket) -> bool;
     pub(crate) fn ktcp_tls_close_notify(sock: *mut bindings::socket) -> c_int;
     pub(crate) fn ktcp_tls_tx_pending(sock: *mut bindings::socket) -> bool;
+    pub(crate) fn ktcp_input_pending(sock: *mut bindings::socket) -> bool;
     pub(crate) fn ktcp_tls_callbacks_barrier();
     pub(crate) fn ktcp_init_wait_entry(
         entry: *mut bindings::wait_queue_entry,

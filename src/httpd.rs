@@ -427,7 +427,13 @@ impl Http {
                 // A full buffer always parses to Complete or Reject: cannot happen.
                 return (Step::Close, false);
             }
-            match stream.recv(space) {
+            // Nothing to read: no receive that finds nothing (after an answer, the usual case).
+            let received = if stream.input_pending() {
+                stream.recv(space)
+            } else {
+                Err(EAGAIN)
+            };
+            match received {
                 Ok(0) => return (Step::Close, false),
                 Ok(n) => {
                     if bufs.discard == 0 && bufs.head_deadline == NEVER {
@@ -484,6 +490,10 @@ impl Session for Http {
     fn on_ready(&mut self, stream: &Stream, shared: &HttpShared, lat: &Latency) -> Step {
         let mut bufs = match self.bufs.take() {
             Some(bufs) => bufs,
+            // Woken with nothing to read (idle, nothing in flight): stay idle, bufferless.
+            None if !stream.input_pending() => {
+                return Step::Wait(clock::after_ms(shared.keepalive_ms()));
+            }
             None => {
                 let Some(paid) = shared.budget.reserve(CONN_BUFFERS_BYTES) else {
                     // Only a client that sent something is told: not one that just closed.

@@ -7,10 +7,10 @@
 //! socket `unsafe` lives in this file.
 
 use crate::helpers::{
-    ktcp_format_addr, ktcp_init_net, ktcp_init_wait_entry, ktcp_parse_addr, ktcp_sock_alloc_file,
-    ktcp_sock_get, ktcp_sock_put, ktcp_sock_release, ktcp_sock_set_defer_accept,
-    ktcp_sock_set_nodelay, ktcp_sock_set_rcvtimeo, ktcp_sock_set_reuseaddr, ktcp_sock_set_v6only,
-    ktcp_tls_close_notify, ktcp_tls_tx_pending,
+    ktcp_format_addr, ktcp_init_net, ktcp_init_wait_entry, ktcp_input_pending, ktcp_parse_addr,
+    ktcp_sock_alloc_file, ktcp_sock_get, ktcp_sock_put, ktcp_sock_release,
+    ktcp_sock_set_defer_accept, ktcp_sock_set_nodelay, ktcp_sock_set_rcvtimeo,
+    ktcp_sock_set_reuseaddr, ktcp_sock_set_v6only, ktcp_tls_close_notify, ktcp_tls_tx_pending,
 };
 use core::{
     ffi::{c_int, c_uint, c_void},
@@ -283,6 +283,15 @@ impl Stream {
         };
         to_result(ret)?;
         Ok(ret as usize)
+    }
+
+    /// Whether a [`Stream::recv`] could return something now (data, the end of the stream or
+    /// an error), without the cost of one that finds nothing. False only when it would fail
+    /// with `EAGAIN`; whatever arrives afterwards wakes the socket's waiters. Always true on a
+    /// kTLS stream (its decrypted records wait outside the socket's receive queue).
+    pub(crate) fn input_pending(&self) -> bool {
+        // SAFETY: the socket is valid for the stream's lifetime.
+        self.ktls || unsafe { ktcp_input_pending(self.sock.as_ptr()) }
     }
 
     /// Whether data is waiting to be read (without reading it): `Ok(false)` at end of stream,

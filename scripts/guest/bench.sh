@@ -162,9 +162,12 @@ keep() {
 
 # ---- servers ----------------------------------------------------------------------------
 
+# load MODULE PARAM...: the module on 127.0.0.1 (bind=), where nginx and the epoll server
+# listen: its default `::` (dual-stack) would give each IPv4 client an IPv6 socket, 208 bytes
+# bigger (TCPv6 2,444 against TCP 2,236 in this kernel's slabs), on our side only.
 load() {
   local mod=$1; shift
-  insmod "$MODDIR/$mod.ko" "$@" || { failed "insmod $mod $*"; return 1; }
+  insmod "$MODDIR/$mod.ko" bind=127.0.0.1 "$@" || { failed "insmod $mod bind=127.0.0.1 $*"; return 1; }
 }
 unload() { rmmod "$1" || failed "rmmod $1"; }
 # keep_latency MODULE WHAT: appends the module's latency histograms (debugfs `latency`: queue
@@ -781,7 +784,7 @@ bench_trace() {
   for ((REP = 1; REP <= REPEATS; REP++)); do
     for variant in khttpd_rs notrace traced; do
       ko=$MODDIR/khttpd_rs.ko; [ $variant = notrace ] && ko=$MODDIR-notrace/khttpd_rs.ko
-      insmod "$ko" port=$KHTTPD_PORT backlog=4096 root=$WWW defer_accept=1 || { failed "insmod $ko"; return; }
+      insmod "$ko" bind=127.0.0.1 port=$KHTTPD_PORT backlog=4096 root=$WWW defer_accept=1 || { failed "insmod $ko"; return; }
       pid=
       if [ $variant = traced ]; then
         "$BIN/ktcp-access-log" >"$LOGS/access-log-r$REP.txt" 2>&1 &
