@@ -35,6 +35,7 @@
 #include <net/tls.h>
 #include <net/tls_prot.h>
 #include <net/sock.h>
+#include <net/tcp.h>
 
 #include "helpers.h"
 
@@ -322,17 +323,23 @@ int ktcp_tls_close_notify(struct socket *sock)
 }
 
 /*
- * Whether a receive on @sock could return something now: data queued (or waiting in the
- * backlog while the socket is owned), an error, or the end of the stream. Lockless: what
- * was queued before the call is seen, and whatever is queued after it wakes the socket's
- * waiters (sk_data_ready, sk_state_change, sk_error_report), so a false answer never loses
- * input to a caller whose wait entry is on the socket. Not for kTLS sockets: their decrypted
- * records wait outside the receive queue.
+ * Whether a receive on @sock could return something now: data queued (or in the backlog of a
+ * socket another context owns, processed at its release_sock), an error, or the end of the
+ * stream. Lockless. A false answer never loses input when: the caller's wait entry is on the
+ * socket's wait queue and it asks from the work item that entry queues (data queued after
+ * the look, or before it but unseen, comes with sk_data_ready, sk_state_change or
+ * sk_error_report, which queue the item again: a running item is not pending); SO_RCVLOWAT
+ * is 1 (ktcp never raises it; above it tcp_data_ready does not wake); and the socket's
+ * receive path is plain TCP. Any other receive path (kTLS, whose decrypted records wait
+ * outside the queue; a BPF sockmap, which moves skbs to its own queue before it wakes the
+ * socket) answers true, leaving it to recvmsg.
  */
 bool ktcp_input_pending(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
 
+	if (READ_ONCE(sk->sk_prot)->recvmsg != tcp_prot.recvmsg)
+		return true;
 	return !skb_queue_empty_lockless(&sk->sk_receive_queue) || READ_ONCE(sk->sk_backlog.tail) ||
 	       READ_ONCE(sk->sk_err) || (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN);
 }

@@ -492,6 +492,7 @@ impl Session for Http {
             Some(bufs) => bufs,
             // Woken with nothing to read (idle, nothing in flight): stay idle, bufferless.
             None if !stream.input_pending() => {
+                self.alloc_retry_until = NEVER;
                 return Step::Wait(clock::after_ms(shared.keepalive_ms()));
             }
             None => {

@@ -23,6 +23,7 @@ pub fn suite() -> Vec<Test<Echo>> {
         test("small_writes_coalesced", 20, small_writes_coalesced),
         test("random_pieces", 30, random_pieces),
         test("half_close", 30, half_close),
+        test("last_bytes_with_fin", 15, last_bytes_with_fin),
         test("concurrent_1000_clients", 90, concurrent_1000_clients).alone(),
         test("idle_do_not_stall_active", 60, idle_do_not_stall_active)
             .alone()
@@ -152,6 +153,23 @@ fn half_close(c: &Echo) -> TestResult {
         Some(i) => Err(format!("byte {i} differs")),
         None => Ok(()),
     }
+}
+
+/// The last bytes and the FIN in one segment (corked, then `shutdown(Write)`): the echo
+/// comes back, then the close at once, not at the idle timeout.
+fn last_bytes_with_fin(c: &Echo) -> TestResult {
+    const LEN: usize = 100;
+    let mut s = net::connect(c.addr)?;
+    net::set_cork(&s, true)?;
+    s.write_all(&pattern_bytes(LEN))
+        .map_err(|e| format!("write: {e}"))?;
+    s.shutdown(Shutdown::Write)
+        .map_err(|e| format!("shutdown: {e}"))?;
+    let (got, how) = net::read_to_close(&mut s, Duration::from_millis(2000))?;
+    ensure(how == net::Closed::Eof, || "reset instead of EOF".into())?;
+    ensure(got == pattern_bytes(LEN), || {
+        format!("got {} bytes back, want the {LEN} sent", got.len())
+    })
 }
 
 /// Opens `count` connections, `per_thread` per thread, and runs `rounds` round trips on all

@@ -1,10 +1,12 @@
 //! Request/response framing: methods, keep-alive, pipelining, request forms.
 
+use std::net::Shutdown;
 use std::thread;
 use std::time::Duration;
 
 use super::{has_required_headers, Http, CLOSE_WITHIN};
 use crate::httpdate;
+use crate::net;
 use crate::report::{ensure, test, Test, TestResult};
 
 pub fn tests() -> Vec<Test<Http>> {
@@ -14,6 +16,7 @@ pub fn tests() -> Vec<Test<Http>> {
         test("required_headers", 20, required_headers),
         test("keepalive_default_http11", 15, keepalive_default),
         test("connection_close_honoured", 15, connection_close),
+        test("request_and_fin_in_one_segment", 15, request_and_fin),
         test("http10_closes", 15, http10_closes),
         test("http10_keepalive_stays_open", 15, http10_keepalive),
         test("pipelined_three_in_order", 15, pipelined_three),
@@ -104,6 +107,21 @@ fn connection_close(c: &Http) -> TestResult {
         format!("Connection: {:?}", r.head.header("connection"))
     })?;
     conn.expect_closed(CLOSE_WITHIN).map(|_| ())
+}
+
+/// The request and the client's FIN in one segment (corked, then `shutdown(Write)`): the
+/// server answers, then closes at once, having seen the end of the stream with the request
+/// (not only at the keep-alive timeout: 4 s in this suite).
+fn request_and_fin(c: &Http) -> TestResult {
+    let mut conn = c.conn()?;
+    net::set_cork(&conn.stream, true)?;
+    conn.send(&c.request("GET", "/a.txt", ""))?;
+    conn.stream
+        .shutdown(Shutdown::Write)
+        .map_err(|e| format!("shutdown: {e}"))?;
+    let r = conn.response()?;
+    r.expect_status(200)?.expect_body(&c.file("a.txt")?)?;
+    conn.expect_closed(Duration::from_millis(1500)).map(|_| ())
 }
 
 fn http10_closes(c: &Http) -> TestResult {
