@@ -52,13 +52,40 @@ pub fn set_linger_zero(stream: &TcpStream) -> Result<(), String> {
 /// Sets `TCP_CORK`: what is written waits for more (or a FIN, which then leaves in the same
 /// segment as the last bytes: `shutdown(Write)` sends the FIN on the unsent tail).
 pub fn set_cork(stream: &TcpStream, on: bool) -> Result<(), String> {
-    let value: i32 = on.into();
+    set_int_option(
+        stream,
+        libc::IPPROTO_TCP,
+        libc::TCP_CORK,
+        on.into(),
+        "TCP_CORK",
+    )
+}
+
+/// Shrinks the receive buffer, so a client that does not read stalls the server sooner.
+pub fn set_rcvbuf(stream: &TcpStream, bytes: i32) -> Result<(), String> {
+    set_int_option(
+        stream,
+        libc::SOL_SOCKET,
+        libc::SO_RCVBUF,
+        bytes,
+        "SO_RCVBUF",
+    )
+}
+
+/// `setsockopt(level, name)` with an `int` value; `what` names it in the error.
+fn set_int_option(
+    stream: &TcpStream,
+    level: i32,
+    name: i32,
+    value: i32,
+    what: &str,
+) -> Result<(), String> {
     // SAFETY: as in `set_linger_zero`; the value is a live `c_int`.
     let rc = unsafe {
         libc::setsockopt(
             stream.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            libc::TCP_CORK,
+            level,
+            name,
             (&value as *const i32).cast(),
             mem::size_of::<i32>() as libc::socklen_t,
         )
@@ -66,26 +93,7 @@ pub fn set_cork(stream: &TcpStream, on: bool) -> Result<(), String> {
     if rc == 0 {
         Ok(())
     } else {
-        Err(format!("TCP_CORK: {}", io::Error::last_os_error()))
-    }
-}
-
-/// Shrinks the receive buffer, so a client that does not read stalls the server sooner.
-pub fn set_rcvbuf(stream: &TcpStream, bytes: i32) -> Result<(), String> {
-    // SAFETY: as in `set_linger_zero`; the value is a live `c_int`.
-    let rc = unsafe {
-        libc::setsockopt(
-            stream.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUF,
-            (&bytes as *const i32).cast(),
-            mem::size_of::<i32>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(format!("SO_RCVBUF: {}", io::Error::last_os_error()))
+        Err(format!("{what}: {}", io::Error::last_os_error()))
     }
 }
 
