@@ -218,6 +218,59 @@ struct ConnBuffers {
 }
 
 impl ConnBuffers {
+    /// Answers the next buffered request, if it is complete; true if it did something.
+    fn answer_buffered(&mut self, shared: &HttpShared) -> bool {
+        let (start, end) = (self.start, self.end);
+        let Some(input) = self.input.get(start..end) else {
+            return false;
+        };
+        match self.parser.parse(input, &Limits::DEFAULT) {
+            Parsed::Complete { req, head_len } => {
+                self.request_at = clock::ns();
+                shared.counters.requests.fetch_add(1, Ordering::Relaxed);
+                let answer = respond::respond(
+                    &req,
+                    shared.docroot.as_ref(),
+                    &shared.budget,
+                    &shared.dates,
+                    &mut self.out,
+                    &mut self.name,
+                );
+                shared.counters.count(answer.status);
+                let head = self.out.buffered();
+                self.note
+                    .note(Some(&req), answer.status, head, self.request_at);
+                self.close_after = answer.close;
+                self.linger_after = answer.status.code() >= 400 || req.content_length > 0;
+                self.discard = req.content_length;
+                self.parser.reset();
+                self.consume(head_len);
+                // Bytes past the body already here start the next head, and its time: not
+                // the body's own bytes (the deadline is armed when the body ends, below).
+                self.head_deadline = if (self.end - self.start) as u64 > self.discard {
+                    clock::after_ms(shared.header_ms())
+                } else {
+                    NEVER
+                };
+                true
+            }
+            Parsed::Reject(reject) => {
+                self.request_at = clock::ns();
+                shared.counters.requests.fetch_add(1, Ordering::Relaxed);
+                let body = respond::reject(reject.status, &shared.date(), &mut self.out);
+                shared.counters.count(reject.status);
+                let head = self.out.buffered().saturating_sub(body);
+                self.note.note(None, reject.status, head, self.request_at);
+                self.close_after = true;
+                self.linger_after = true;
+                self.parser.reset();
+                self.consume(usize::MAX);
+                true
+            }
+            Parsed::Partial => false,
+        }
+    }
+
     fn new() -> Result<KBox<Self>> {
         Ok(KBox::new(
             Self {
@@ -294,59 +347,6 @@ pub(crate) struct Http {
 }
 
 impl Http {
-    /// Answers the next buffered request, if it is complete; true if it did something.
-    fn answer_buffered(&mut self, bufs: &mut ConnBuffers, shared: &HttpShared) -> bool {
-        let (start, end) = (bufs.start, bufs.end);
-        let Some(input) = bufs.input.get(start..end) else {
-            return false;
-        };
-        match bufs.parser.parse(input, &Limits::DEFAULT) {
-            Parsed::Complete { req, head_len } => {
-                bufs.request_at = clock::ns();
-                shared.counters.requests.fetch_add(1, Ordering::Relaxed);
-                let answer = respond::respond(
-                    &req,
-                    shared.docroot.as_ref(),
-                    &shared.budget,
-                    &shared.dates,
-                    &mut bufs.out,
-                    &mut bufs.name,
-                );
-                shared.counters.count(answer.status);
-                let head = bufs.out.buffered();
-                bufs.note
-                    .note(Some(&req), answer.status, head, bufs.request_at);
-                bufs.close_after = answer.close;
-                bufs.linger_after = answer.status.code() >= 400 || req.content_length > 0;
-                bufs.discard = req.content_length;
-                bufs.parser.reset();
-                bufs.consume(head_len);
-                // Bytes past the body already here start the next head, and its time: not
-                // the body's own bytes (the deadline is armed when the body ends, below).
-                bufs.head_deadline = if (bufs.end - bufs.start) as u64 > bufs.discard {
-                    clock::after_ms(shared.header_ms())
-                } else {
-                    NEVER
-                };
-                true
-            }
-            Parsed::Reject(reject) => {
-                bufs.request_at = clock::ns();
-                shared.counters.requests.fetch_add(1, Ordering::Relaxed);
-                let body = respond::reject(reject.status, &shared.date(), &mut bufs.out);
-                shared.counters.count(reject.status);
-                let head = bufs.out.buffered().saturating_sub(body);
-                bufs.note.note(None, reject.status, head, bufs.request_at);
-                bufs.close_after = true;
-                bufs.linger_after = true;
-                bufs.parser.reset();
-                bufs.consume(usize::MAX);
-                true
-            }
-            Parsed::Partial => false,
-        }
-    }
-
     fn run(
         &mut self,
         bufs: &mut ConnBuffers,
@@ -414,7 +414,7 @@ impl Http {
                 if answered == REQUESTS_PER_RUN {
                     return (Step::Yield, false);
                 }
-                if self.answer_buffered(bufs, shared) {
+                if bufs.answer_buffered(shared) {
                     answered += 1;
                     continue;
                 }
