@@ -193,6 +193,10 @@ impl Listener {
         unsafe {
             ktcp_sock_set_reuseaddr(sock.as_ptr());
             ktcp_sock_set_rcvtimeo(sock.as_ptr(), timeo);
+            // Every accepted socket starts as a copy of the listener, `TCP_NODELAY` included
+            // (`sk_clone_lock` copies it and `tcp_create_openreq_child` leaves it): set once
+            // here, not on each accept.
+            ktcp_sock_set_nodelay(sock.as_ptr());
             if addr.family() == bindings::AF_INET6 as i32 {
                 // Dual stack on `::`, whatever `net.ipv6.bindv6only` says.
                 ktcp_sock_set_v6only(sock.as_ptr(), false);
@@ -236,8 +240,6 @@ impl Listener {
         let sock = OwnedSocket {
             ptr: NonNull::new(raw).ok_or(EINVAL)?,
         };
-        // SAFETY: `sock` is a valid, connected TCP socket.
-        unsafe { ktcp_sock_set_nodelay(sock.as_ptr()) };
         Ok(Stream {
             sock,
             ktls: false,
