@@ -16,6 +16,8 @@ use kernel::c_str;
 use kernel::{prelude::*, str::CStr, sync::Arc};
 
 /// Bytes read per `recv`; the buffer exists only while the connection has data in flight.
+/// The itest `kecho/nodelay_round_trips` relies on 20,000 bytes taking two sends: raise this
+/// past that and raise the test's message with it, or the test no longer sees Nagle.
 const BUF_SIZE: usize = 16 * 1024;
 /// Bytes echoed per run before the work item yields to other connections.
 const BUDGET: usize = 256 * 1024;

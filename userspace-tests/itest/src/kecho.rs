@@ -261,7 +261,7 @@ fn reset_client_isolated(c: &Echo) -> TestResult {
 }
 
 /// The server sends with `TCP_NODELAY`. 20,000 bytes come back in two sends (16 KiB, the
-/// server's buffer, then the rest), both shorter than loopback's 64 KiB segments: with Nagle
+/// server's buffer, `BUF_SIZE` in src/echo.rs, then the rest), both shorter than loopback's 64 KiB segments: with Nagle
 /// on, the second waits for the ACK of the first, which this client (with nothing to send)
 /// delays by 40 ms or more, in every round once its first quick ACKs are spent. Without it a
 /// round takes a few milliseconds, even in the emulated debug guest. (Ping-pong of single

@@ -130,6 +130,27 @@ pub fn run_suite<C: Send + Sync + 'static>(
     tests: Vec<Test<C>>,
     selection: &Selection,
 ) -> i32 {
+    // A filter entry that names no test would shrink the plan without a word: a renamed test
+    // (or one registered only with an option the caller forgot) would vanish from the run.
+    let unmatched: Vec<&str> = selection
+        .filter
+        .as_deref()
+        .into_iter()
+        .flat_map(|f| f.split(','))
+        .filter(|f| {
+            !tests
+                .iter()
+                .any(|t| format!("{suite}/{}", t.name).contains(f))
+        })
+        .collect();
+    if !unmatched.is_empty() {
+        println!("PLAN {suite} 1");
+        println!(
+            "FAIL {suite}/filter: --filter {} names no test of this suite",
+            unmatched.join(",")
+        );
+        return 1;
+    }
     let selected: Vec<(String, Test<C>)> = tests
         .into_iter()
         .map(|t| (format!("{suite}/{}", t.name), t))
@@ -357,6 +378,16 @@ mod tests {
             ..Selection::default()
         };
         assert_eq!(run_suite("t", (), suite(), &sel), 0);
+    }
+
+    #[test]
+    fn filter_naming_no_test_fails() {
+        // `t/ok` alone would pass: the entry that names nothing fails the run.
+        let sel = Selection {
+            filter: Some("t/ok,t/renamed".into()),
+            ..Selection::default()
+        };
+        assert_eq!(run_suite("t", (), suite(), &sel), 1);
     }
 
     #[test]
