@@ -213,15 +213,41 @@ fifo_rmmod() {
   [ -n "$teardown" ] && [ "$teardown" -lt 5000 ]
 }
 
+# fifo_never_opened: the server must not even open a FIFO (fs.rs refuses all but files and
+# directories before the open). A writer's open(O_WRONLY) blocks until some reader opens the
+# FIFO, so a writer waiting while /fifo is requested tells whether the server opened it: the
+# FIFO tests above only see a hang, which the O_NONBLOCK open alone would also prevent.
+fifo_never_opened() {
+  local writer status opened=0
+  rm -f /tmp/hard-fifo-writer
+  (exec 3>"$H/fifo"; echo opened >/tmp/hard-fifo-writer) &
+  writer=$!
+  hard_nap 0.2
+  for _ in 1 2 3; do
+    status=$(curl -s -m 10 -o /dev/null -w '%{http_code}' "http://$ADDR/fifo")
+    echo "GET /fifo: $status"
+    [ "$status" = 403 ] || return 1
+  done
+  hard_nap 0.5
+  { kill -0 $writer 2>/dev/null && [ ! -e /tmp/hard-fifo-writer ]; } || opened=1
+  # Let a still-waiting writer through (this shell opens as the reader), then reap it.
+  [ $opened = 0 ] && { exec 4<"$H/fifo"; exec 4<&-; }
+  wait $writer 2>/dev/null
+  [ $opened = 0 ] && echo "the writer still waited: never opened" && return 0
+  echo "the writer's open returned: the server opened the FIFO"
+  return 1
+}
+
 part_fifo() { # last by default: a module with the defect leaves kworkers asleep in fifo_open
   insmod "$KHTTPD" root=$H
+  check_alone hardening/fifo_never_opened fifo_never_opened
   itest_suite hardening fifo --addr $ADDR --root $H
   check_alone hardening/fifo_rmmod_under_5s fifo_rmmod
 }
 
 # Bookkeeping for lib.sh's plan: the checks and suites each part runs (keep in step).
 # The tree under $H is made when a part other than echo serves it.
-declare -A PART_STEPS=([params]=2 [http]=8 [dotfiles]=1 [refused]=1 [budget]=3 [echo]=4 [churn]=12 [redbot]=1 [fifo]=2)
+declare -A PART_STEPS=([params]=2 [http]=8 [dotfiles]=1 [refused]=1 [budget]=3 [echo]=4 [churn]=12 [redbot]=1 [fifo]=3)
 steps=0 need_root=0
 for part in $PARTS; do
   [ -n "${PART_STEPS[$part]:-}" ] || { echo "hardening.sh: unknown part '$part'"; exit 2; }
