@@ -49,17 +49,19 @@ part_params() { # new parameters: out-of-range values refused (their defaults: p
 }
 
 part_http() { # files, credentials, dotfiles, redirects, lingering close, deadlines, ranges
-  # A keep-alive timeout of 3 s: the idle-then-download test waits 80 % of it five times,
+  # A keep-alive timeout of 6 s: the idle-then-download test waits 80 % of it five times,
   # after reading each 4 MiB (the server's idle time starts when the last byte is queued, so
-  # the client's read of what is still in flight eats into the 0.6 s left).
-  insmod "$KHTTPD" root=$H header_timeout=3 keepalive_timeout=3
+  # the client's read of what is still in flight eats into the 1.2 s left). Twice the header
+  # timeout, so that the trickle test (cut between 2.5 and 5 s) tells the two apart: a head
+  # held to the keep-alive deadline would be cut after 6 s.
+  insmod "$KHTTPD" root=$H header_timeout=3 keepalive_timeout=6
   # The new parameters' defaults (nothing above sets them).
   check hardening/khttpd_uid_default param_is khttpd_rs uid 65534
   check hardening/khttpd_gid_default param_is khttpd_rs gid 65534
   check hardening/khttpd_dotfiles_default param_is khttpd_rs dotfiles N
   check hardening/khttpd_buffer_mib_default param_is khttpd_rs buffer_mib 64
   check hardening/khttpd_max_age_default param_is khttpd_rs max_age 0
-  itest_suite hardening http --addr $ADDR --root $H --header-timeout 3 --keepalive-timeout 3 --jobs "${JOBS:-6}"
+  itest_suite hardening http --addr $ADDR --root $H --header-timeout 3 --keepalive-timeout 6 --jobs "${JOBS:-6}"
   check hardening/http_all_closed wait_idle khttpd_rs 15
   check hardening/http_counters_balance counters_balance khttpd_rs
   rmmod khttpd_rs
