@@ -3,7 +3,7 @@
 # STORM_SECS, CYCLES, BIG_MIB, SEED, JOBS: see README.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/trace-lib.sh"
-plan 68
+plan 69
 KO=$MODDIR/khttpd_rs.ko
 ADDR=127.0.0.1:8081
 WWW=/tmp/ktcp-www OUTSIDE=/tmp/ktcp-outside
@@ -169,6 +169,18 @@ spliced_fetch() {
   counter khttpd_rs bytes_spliced
   echo "bytes_spliced grew by $((REPLY - before)), the files have $want bytes"
   [ $((REPLY - before)) -ge $want ]
+}
+# spliced_range URL FILE FIRST LAST: a Range fetch of bytes FIRST..LAST (an odd offset: the
+# splice starts mid-page) equals that part of FILE, and bytes_spliced grows by at least its
+# length (run alone, so that no other fetch adds to the counter).
+spliced_range() {
+  local before len=$(($4 - $3 + 1))
+  counter khttpd_rs bytes_spliced; before=$REPLY
+  curl -sf -r "$3-$4" -o "$TMPD/range.out" "$1" || { echo "curl failed"; return 1; }
+  tail -c +$(($3 + 1)) "$2" | head -c $len | cmp - "$TMPD/range.out" || return 1
+  counter khttpd_rs bytes_spliced
+  echo "bytes_spliced grew by $((REPLY - before)) for a range of $len bytes at $3"
+  [ $((REPLY - before)) -ge $len ]
 }
 # header_of FILE NAME: the value of field NAME in the response head curl saved in FILE (-D),
 # in REPLY ('' and a failure when absent).
@@ -398,6 +410,7 @@ check khttpd/access_log_combined access_log_lines $ADDR a.txt
 check_long khttpd/access_log_json access_log_json $ADDR a.txt
 check_long khttpd/trace_cmd_and_perf trace_cmd_and_perf $ADDR a.txt
 check khttpd/zero_copy_used counter_at_least khttpd_rs bytes_spliced $((${BIG_MIB:-8} << 20))
+check_alone khttpd/zero_copy_odd_range spliced_range http://$ADDR/big.bin $WWW/big.bin 300001 700000
 check khttpd/zero_copy_tmpfs_and_shared_fs spliced_fetch http://$ADDR/fs/tmpfs/big.bin $WWW/fs/tmpfs/big.bin \
   http://$ADDR/fs/shared/itest "$BIN/itest"
 check khttpd/stalled_reader_send_polls stalled_reader_send_polls
