@@ -13,23 +13,20 @@ use crate::net::{self, preview};
 use crate::pattern::pattern;
 use crate::report::{ensure, test, Test, TestResult};
 
+/// Always listed: a run without `--header-timeout` or `--keepalive-timeout` fails them
+/// ("needs --..."), rather than leaving them out unseen.
 pub fn tests(header: Option<u64>, keepalive: Option<u64>) -> Vec<Test<Hard>> {
-    let mut tests = Vec::new();
-    if let Some(s) = header {
-        tests.push(test("header_trickle_cut_408", s + 20, trickle).alone());
-    }
-    if let Some(s) = keepalive {
-        tests.push(
-            test(
-                "keepalive_idle_80pct_then_4mib_x5",
-                5 * s + 120,
-                idle_then_body,
-            )
-            .alone()
-            .long(),
-        );
-    }
-    tests
+    let (h, k) = (header.unwrap_or(0), keepalive.unwrap_or(0));
+    vec![
+        test("header_trickle_cut_408", h + 20, trickle).alone(),
+        test(
+            "keepalive_idle_80pct_then_4mib_x5",
+            5 * k + 120,
+            idle_then_body,
+        )
+        .alone()
+        .long(),
+    ]
 }
 
 /// One byte per 0.4 s: the server must send 408 and close between `header_timeout - 0.5 s`
