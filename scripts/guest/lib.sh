@@ -250,36 +250,6 @@ highpri_workers() {
   [ -n "$REPLY" ]
 }
 
-# bound_workers MODULE: the per-CPU kworkers (kworker/CPU:N, not kworker/uPOOL:N) whose last
-# work was MODULE's, one "pid name" per line in REPLY; true if there is one. A worker keeps the
-# name of the last workqueue it served, so check before a load that none has it yet.
-bound_workers() {
-  local pid name REPLY_=''
-  for pid in $(pgrep '^kworker'); do
-    read -r name <"/proc/$pid/comm" 2>/dev/null || continue
-    [[ $name =~ ^kworker/[0-9]+:[0-9]+H?-"$1"$ ]] && REPLY_+="$pid $name"$'\n'
-  done
-  REPLY=$REPLY_
-  [ -n "$REPLY" ]
-}
-
-# on_bound_workers MODULE CMD...: runs the load CMD; true if it succeeded and, during it, a
-# per-CPU kworker was seen running MODULE's work (looked for during the load: a per-CPU worker
-# takes the next system work item as soon as it is idle, and that renames it).
-on_bound_workers() {
-  local module=$1 pid seen=''
-  shift
-  "$@" &
-  pid=$!
-  while kill -0 $pid 2>/dev/null; do
-    [ -z "$seen" ] && bound_workers "$module" && seen=$REPLY
-    sleep 0.01
-  done
-  wait $pid || return 1
-  [ -n "$seen" ] || { echo "no per-CPU kworker ran $module's work during the load"; return 1; }
-  echo "note: per-CPU workers:" $seen
-}
-
 # param_write_refused MODULE NAME VALUE: writing VALUE to the run-time parameter fails, and
 # its value stays what it was.
 param_write_refused() {
