@@ -456,14 +456,14 @@ check khttpd/latency_histograms latency_sane khttpd_rs 100
 # responses_2xx +3, responses_4xx +4. The totals after the suites prove nothing: thousands of
 # requests, many of them 4xx, have been made by then.
 counters_count_requests() {
-  local r0 ok0 bad0 fd i
+  local r0 ok0 bad0 fd i req
   counter khttpd_rs requests; r0=$REPLY
   counter khttpd_rs responses_2xx; ok0=$REPLY
   counter khttpd_rs responses_4xx; bad0=$REPLY
   for i in 1 2 3; do curl -s -o /dev/null "http://$ADDR/a.txt" || return 1; done
   for i in 1 2; do curl -s -o /dev/null "http://$ADDR/no-such-file-$i" || return 1; done
   for req in $'GARBAGE\r\n\r\n' $'GET /a.txt HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n'; do
-    exec {fd}<>/dev/tcp/${ADDR%:*}/${ADDR#*:}
+    exec {fd}<>/dev/tcp/${ADDR%:*}/${ADDR#*:} || { echo "connect failed"; return 1; }
     send_whole $fd "$req"
     echo "reject: $(timeout 10 head -c 12 <&$fd)"
     exec {fd}<&-
